@@ -1,0 +1,168 @@
+//! Normalization before segmentation: full-width → half-width, Traditional → Simplified,
+//! with a map from normalized byte offsets back to the original text.
+//!
+//! Index and query text go through the same function, so 實體清單 and 实体清单, ＣＯＶＩＤ－１９
+//! and COVID-19 produce the same terms. Lowercasing is left to the Latin tokenizer, which
+//! lowercases per token exactly like tantivy's `LowerCaser`.
+
+use std::borrow::Cow;
+
+use super::script::{self, is_han};
+
+/// Text after normalization, and how to get back to the original byte offsets.
+#[derive(Debug, Clone)]
+pub struct Normalized<'a> {
+    /// The normalized text.
+    pub text: Cow<'a, str>,
+    /// For every byte offset of `text` (and one past the end), the original byte offset of the
+    /// character it belongs to. `None` when the two texts have identical byte layouts.
+    map: Option<Vec<u32>>,
+}
+
+impl Normalized<'_> {
+    /// The original byte offset that corresponds to byte `offset` of the normalized text.
+    pub fn original_offset(&self, offset: usize) -> usize {
+        match &self.map {
+            None => offset,
+            Some(map) => map[offset] as usize,
+        }
+    }
+}
+
+/// Maps one character to its normalized form, ignoring Traditional → Simplified.
+fn fold_width(c: char) -> char {
+    match c as u32 {
+        // Full-width ASCII variants map onto ASCII by a fixed offset.
+        0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        0x3000 => ' ',
+        _ => c,
+    }
+}
+
+fn needs_width_fold(c: char) -> bool {
+    fold_width(c) != c
+}
+
+/// Normalizes `text`; borrows it unchanged when nothing needs folding or converting.
+pub fn normalize(text: &str) -> Normalized<'_> {
+    let has_wide = text.chars().any(needs_width_fold);
+    let has_han = text.chars().any(is_han);
+    if !has_wide && !has_han {
+        return Normalized { text: Cow::Borrowed(text), map: None };
+    }
+    let mut out = String::with_capacity(text.len());
+    // Only width folding changes byte lengths (3-byte full-width → 1-byte ASCII); the offset map
+    // is needed only then.
+    let mut map: Option<Vec<u32>> = has_wide.then(|| Vec::with_capacity(text.len() + 1));
+    for run in script::runs(text) {
+        let piece = &text[run.start..run.end];
+        if run.han {
+            push_simplified(piece, run.start, &mut out, map.as_mut());
+        } else {
+            for (i, c) in piece.char_indices() {
+                let folded = fold_width(c);
+                out.push(folded);
+                if let Some(map) = map.as_mut() {
+                    map.extend(std::iter::repeat_n((run.start + i) as u32, folded.len_utf8()));
+                }
+            }
+        }
+    }
+    if let Some(map) = map.as_mut() {
+        map.push(text.len() as u32);
+    }
+    if map.is_none() && out == text {
+        return Normalized { text: Cow::Borrowed(text), map: None };
+    }
+    if map.is_none() && out.len() != text.len() {
+        // Conversion changed byte lengths (a Han character outside the BMP mapped into it, or
+        // back): rebuild with an explicit map rather than return wrong offsets.
+        return normalize_with_map(text);
+    }
+    Normalized { text: Cow::Owned(out), map }
+}
+
+/// Slow path: always builds the map, converting one character at a time.
+fn normalize_with_map(text: &str) -> Normalized<'_> {
+    let mut out = String::with_capacity(text.len());
+    let mut map = Vec::with_capacity(text.len() + 1);
+    for (i, c) in text.char_indices() {
+        let before = out.len();
+        if is_han(c) {
+            let mut buf = [0u8; 4];
+            out.push_str(&to_simplified(c.encode_utf8(&mut buf)));
+        } else {
+            out.push(fold_width(c));
+        }
+        map.extend(std::iter::repeat_n(i as u32, out.len() - before));
+    }
+    map.push(text.len() as u32);
+    Normalized { text: Cow::Owned(out), map: Some(map) }
+}
+
+/// Converts a Han run to Simplified, character for character so offsets stay aligned.
+fn push_simplified(han: &str, start: usize, out: &mut String, map: Option<&mut Vec<u32>>) {
+    let converted = to_simplified(han);
+    // zhconv converts phrases; a phrase that changes length would break the one-to-one
+    // character alignment that highlighting relies on, so fall back to single characters.
+    let aligned = converted.chars().count() == han.chars().count();
+    let push_char = |orig_index: usize, c: char, out: &mut String, map: Option<&mut Vec<u32>>| {
+        out.push(c);
+        if let Some(map) = map {
+            map.extend(std::iter::repeat_n((start + orig_index) as u32, c.len_utf8()));
+        }
+    };
+    let mut map = map;
+    if aligned {
+        for ((i, _), c) in han.char_indices().zip(converted.chars()) {
+            push_char(i, c, out, map.as_deref_mut());
+        }
+    } else {
+        for (i, c) in han.char_indices() {
+            let mut buf = [0u8; 4];
+            let single = to_simplified(c.encode_utf8(&mut buf));
+            let c = single.chars().next().unwrap_or(c);
+            push_char(i, c, out, map.as_deref_mut());
+        }
+    }
+}
+
+fn to_simplified(han: &str) -> String {
+    zhconv::zhconv(han, zhconv::Variant::ZhHans)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_text_is_borrowed() {
+        let n = normalize("entity list");
+        assert!(matches!(n.text, Cow::Borrowed(_)));
+        let n = normalize("实体清单");
+        assert!(matches!(n.text, Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn folds_full_width_and_maps_offsets_back() {
+        let original = "ＣＯＶＩＤ－１９疫苗";
+        let n = normalize(original);
+        assert_eq!(n.text, "COVID-19疫苗");
+        // "疫" starts at normalized byte 8, original byte 24.
+        assert_eq!(n.original_offset(8), 24);
+        assert_eq!(n.original_offset(n.text.len()), original.len());
+        assert_eq!(n.original_offset(1), 3);
+    }
+
+    #[test]
+    fn converts_traditional_to_simplified() {
+        assert_eq!(normalize("實體清單").text, "实体清单");
+        assert_eq!(normalize("法醫科學研究院").text, "法医科学研究院");
+        assert_eq!(normalize("頭髮 and 乾燥").text, "头发 and 干燥");
+    }
+
+    #[test]
+    fn ideographic_space_becomes_space() {
+        assert_eq!(normalize("芬太尼\u{3000}危机").text, "芬太尼 危机");
+    }
+}

@@ -1,0 +1,334 @@
+//! Command-line interface: clap definitions and their translation into library calls.
+
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use sou::{Date, FileProblem, Index, OpenOptions, Query, SortBy, SyncOptions, SyncProgress, output};
+
+/// What a command tells the process to exit with.
+pub enum Outcome {
+    /// Success (hits found, everything indexed).
+    Success,
+    /// Completed, but nothing matched or something was skipped.
+    Partial,
+}
+
+const DEFAULT_CORPUS: &str = "corpus";
+const DEFAULT_INDEX: &str = "index";
+
+#[derive(Parser)]
+#[command(name = "sou", version, about = "Bilingual (Chinese + English) full-text search")]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Build or update an index from folders or files (.txt .md .json .jsonl).
+    Index(IndexArgs),
+    /// Search an index. Exit status: 0 hits, 1 no hits, 2 error.
+    Search(SearchArgs),
+    /// Show index statistics.
+    Stats(StatsArgs),
+    /// Show the tokens indexing and querying produce for a text.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Args)]
+struct IndexArgs {
+    /// Folders (walked recursively) or files to index [default: corpus]
+    paths: Vec<PathBuf>,
+    /// Index folder.
+    #[arg(long, default_value = DEFAULT_INDEX)]
+    index: PathBuf,
+    /// Delete the index and build it from scratch.
+    #[arg(long)]
+    rebuild: bool,
+    /// A jieba user dictionary (`word [freq] [tag]` per line), kept with the index.
+    #[arg(long, value_name = "FILE")]
+    dict: Option<PathBuf>,
+    /// Skip files larger than this many MiB (.jsonl files are streamed and exempt).
+    #[arg(long, default_value_t = 64, value_name = "MIB")]
+    max_file_mb: u64,
+    /// Index writer memory budget in MiB.
+    #[arg(long, default_value_t = 256, value_name = "MIB")]
+    memory_mb: usize,
+    /// Indexing threads [default: cores, at most 4].
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar or per-file warnings.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Sort {
+    Relevance,
+    Date,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Args)]
+struct SearchArgs {
+    /// The query (see README: words, "phrases", OR, -not, title:, zh:, en:, date:[A TO B], fent*).
+    query: String,
+    /// Index folder [default: index, built from corpus/ when missing].
+    #[arg(long)]
+    index: Option<PathBuf>,
+    /// Hits per page.
+    #[arg(long, short = 'n', default_value_t = 10)]
+    limit: usize,
+    /// Hits to skip.
+    #[arg(long, default_value_t = 0)]
+    offset: usize,
+    /// Match any term instead of all terms.
+    #[arg(long)]
+    any: bool,
+    /// Only documents dated on or after this day (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    since: Option<Date>,
+    /// Only documents dated on or before this day (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    until: Option<Date>,
+    /// Result order.
+    #[arg(long, value_enum, default_value_t = Sort::Relevance)]
+    sort: Sort,
+    /// Snippet length in characters.
+    #[arg(long, default_value_t = 120)]
+    snippet_chars: usize,
+    /// Show how each hit's score was computed.
+    #[arg(long)]
+    explain: bool,
+    /// One JSON object per hit per line.
+    #[arg(long)]
+    json: bool,
+    /// Colour highlights.
+    #[arg(long, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+}
+
+#[derive(Args)]
+struct StatsArgs {
+    /// Index folder.
+    #[arg(long, default_value = DEFAULT_INDEX)]
+    index: PathBuf,
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args)]
+struct AnalyzeArgs {
+    /// Text to analyze.
+    text: String,
+    /// Use the user dictionary of this index, if it has one.
+    #[arg(long)]
+    index: Option<PathBuf>,
+    /// Show query-time tokens (no sub-words) instead of index-time tokens.
+    #[arg(long)]
+    query: bool,
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
+}
+
+fn parse_date(text: &str) -> Result<Date, String> {
+    Date::parse(text).ok_or_else(|| format!("{text:?} is not a date (use YYYY-MM-DD)"))
+}
+
+/// Runs the parsed command.
+pub fn run(cli: Cli) -> Result<Outcome> {
+    match cli.command {
+        Command::Index(args) => index(args),
+        Command::Search(args) => search(args),
+        Command::Stats(args) => stats(args),
+        Command::Analyze(args) => analyze(args),
+    }
+}
+
+/// Draws a progress bar on stderr (only on a terminal) and prints file problems above it.
+struct Progress {
+    bar: ProgressBar,
+    quiet: bool,
+}
+
+impl SyncProgress for Progress {
+    fn started(&self, _files: usize, bytes: u64) {
+        self.bar.set_length(bytes);
+    }
+    fn file_done(&self, bytes: u64) {
+        self.bar.inc(bytes);
+    }
+    fn problem(&self, problem: &FileProblem) {
+        if !self.quiet {
+            self.bar.suspend(|| eprintln!("sou: warning: {}: {}", problem.path, problem.reason));
+        }
+    }
+}
+
+fn progress_bar(quiet: bool) -> ProgressBar {
+    if quiet || !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    let style =
+        ProgressStyle::with_template("{spinner} indexing [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
+            .expect("valid template")
+            .progress_chars("=> ");
+    bar.set_style(style);
+    bar
+}
+
+fn open_options(args: &IndexArgs) -> OpenOptions {
+    OpenOptions { user_dict: args.dict.clone(), writer_memory: Some(args.memory_mb << 20), threads: args.threads }
+}
+
+fn index(args: IndexArgs) -> Result<Outcome> {
+    let paths = if args.paths.is_empty() { vec![PathBuf::from(DEFAULT_CORPUS)] } else { args.paths.clone() };
+    let options = open_options(&args);
+    let index = if args.rebuild {
+        Index::rebuild(&args.index, options)
+    } else {
+        Index::open_or_create_with(&args.index, options)
+    }
+    .with_context(|| format!("cannot open index {}", args.index.display()))?;
+    let progress = Progress { bar: progress_bar(args.quiet), quiet: args.quiet };
+    let sync = SyncOptions { max_file_bytes: args.max_file_mb << 20, ..SyncOptions::default() };
+    let report = index.sync(&paths, &sync, &progress)?;
+    progress.bar.finish_and_clear();
+    if args.json {
+        let mut out = io::stdout().lock();
+        serde_json::to_writer(&mut out, &report)?;
+        writeln!(out)?;
+    }
+    if !args.quiet || report.skipped > 0 {
+        eprintln!(
+            "sou: indexed {} documents from {} files ({:.1} MB) in {:.2} s: {} added, {} updated, {} removed, {} unchanged, {} skipped{}; index has {} documents",
+            report.documents,
+            report.added + report.updated,
+            report.bytes as f64 / 1e6,
+            report.elapsed.as_secs_f64(),
+            report.added,
+            report.updated,
+            report.removed,
+            report.unchanged,
+            report.skipped,
+            if report.bad_records > 0 { format!(", {} bad records", report.bad_records) } else { String::new() },
+            report.total_documents,
+        );
+    }
+    Ok(if report.skipped > 0 || report.bad_records > 0 { Outcome::Partial } else { Outcome::Success })
+}
+
+/// Opens the index to search: the given one, or `index/`, built from `corpus/` when missing.
+fn open_for_search(path: Option<&Path>) -> Result<Index> {
+    if let Some(path) = path {
+        return Index::open(path).with_context(|| format!("cannot open index {}", path.display()));
+    }
+    let default = Path::new(DEFAULT_INDEX);
+    if default.join("meta.json").is_file() {
+        return Index::open(default).context("cannot open index index/");
+    }
+    eprintln!("sou: no index yet; building {DEFAULT_INDEX}/ from {DEFAULT_CORPUS}/ first");
+    let index = Index::open_or_create(default).context("cannot create index index/")?;
+    let progress = Progress { bar: progress_bar(false), quiet: false };
+    let report = index.sync(&[PathBuf::from(DEFAULT_CORPUS)], &SyncOptions::default(), &progress)?;
+    progress.bar.finish_and_clear();
+    eprintln!("sou: indexed {} documents in {:.2} s", report.documents, report.elapsed.as_secs_f64());
+    Ok(index)
+}
+
+fn search(args: SearchArgs) -> Result<Outcome> {
+    let index = open_for_search(args.index.as_deref())?;
+    let query = Query::new(&args.query)
+        .limit(args.limit)
+        .offset(args.offset)
+        .any(args.any)
+        .since(args.since)
+        .until(args.until)
+        .sort(match args.sort {
+            Sort::Relevance => SortBy::Relevance,
+            Sort::Date => SortBy::Date,
+        })
+        .snippet_chars(args.snippet_chars)
+        .explain(args.explain);
+    let results = index.search(&query)?;
+    for notice in &results.notices {
+        eprintln!("sou: {notice}");
+    }
+    let stdout = io::stdout();
+    let color = match args.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let mut out = io::BufWriter::new(stdout.lock());
+    if args.json {
+        output::write_json_lines(&mut out, &results)?;
+    } else {
+        output::write_human(&mut out, &results, color)?;
+    }
+    out.flush()?;
+    let shown = results.hits.len();
+    eprintln!("sou: {} of {} hits in {:.1} ms", shown, results.total, results.elapsed_ms);
+    Ok(if shown > 0 { Outcome::Success } else { Outcome::Partial })
+}
+
+fn stats(args: StatsArgs) -> Result<Outcome> {
+    let index = Index::open(&args.index).with_context(|| format!("cannot open index {}", args.index.display()))?;
+    let stats = index.stats()?;
+    let mut out = io::stdout().lock();
+    if args.json {
+        serde_json::to_writer(&mut out, &stats)?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "index:     {}", stats.path)?;
+        writeln!(out, "documents: {}", stats.documents)?;
+        writeln!(out, "segments:  {}", stats.segments)?;
+        writeln!(out, "size:      {:.2} MB", stats.size_bytes as f64 / 1e6)?;
+        writeln!(out, "fields:    {}", stats.fields.join(", "))?;
+        writeln!(out, "analyzer:  v{}", stats.analyzer_version)?;
+        writeln!(out, "user dict: {}", stats.user_dictionary.as_deref().unwrap_or("none"))?;
+    }
+    Ok(Outcome::Success)
+}
+
+fn analyze(args: AnalyzeArgs) -> Result<Outcome> {
+    let segmenter = match &args.index {
+        Some(path) => {
+            Index::open(path).with_context(|| format!("cannot open index {}", path.display()))?.segmenter().clone()
+        }
+        None => sou::Segmenter::default(),
+    };
+    let mode = if args.query { sou::analysis::Mode::Query } else { sou::analysis::Mode::Index };
+    let tokens = sou::analysis::analyze(&args.text, &segmenter, mode);
+    let mut out = io::stdout().lock();
+    for token in &tokens {
+        if args.json {
+            serde_json::to_writer(&mut out, token)?;
+            writeln!(out)?;
+        } else {
+            let field = if token.kind == sou::analysis::TokenKind::Gram { "grams" } else { "words" };
+            writeln!(
+                out,
+                "{field:<5} {:>3}  {:<12} {:>4}..{:<4} {:?}",
+                token.position, token.text, token.start, token.end, token.kind
+            )?;
+        }
+    }
+    Ok(if tokens.is_empty() { Outcome::Partial } else { Outcome::Success })
+}

@@ -1,0 +1,367 @@
+//! Walking a corpus folder and reading each file into documents: skip rules, per-file
+//! problems as values (never errors that stop the walk), streaming `.jsonl`.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use serde::Serialize;
+
+use crate::document::{self, Document, Format};
+use crate::encoding::{self, NotText};
+
+/// Why a file (or part of one) was not indexed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SkipReason {
+    /// The file is empty or only whitespace.
+    Empty,
+    /// The file looks binary.
+    Binary,
+    /// The file is larger than the configured limit.
+    TooLarge {
+        /// File size in bytes.
+        bytes: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// The file or folder could not be read.
+    Unreadable {
+        /// The operating system's message.
+        message: String,
+    },
+    /// A symbolic link points back at one of its own parent folders.
+    SymlinkLoop,
+    /// The content could not be parsed (e.g. invalid JSON).
+    Malformed {
+        /// What was wrong.
+        message: String,
+    },
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SkipReason::Empty => write!(f, "empty file"),
+            SkipReason::Binary => write!(f, "binary file"),
+            SkipReason::TooLarge { bytes, limit } => {
+                write!(f, "file too large ({} MiB > limit {} MiB)", bytes >> 20, limit >> 20)
+            }
+            SkipReason::Unreadable { message } => write!(f, "unreadable: {message}"),
+            SkipReason::SymlinkLoop => write!(f, "symbolic link loop"),
+            SkipReason::Malformed { message } => write!(f, "{message}"),
+        }
+    }
+}
+
+/// A file found by the walk that sou can read.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Path to open.
+    pub path: PathBuf,
+    /// The path as stored in the index (the walked path, `/`-separated).
+    pub key: String,
+    /// Path relative to the walked root: the id of non-JSON documents.
+    pub relative: String,
+    /// Format by extension.
+    pub format: Format,
+    /// Size in bytes.
+    pub size: u64,
+    /// Changes when the file's size or modification time changes.
+    pub fingerprint: u64,
+}
+
+/// What the walk found at one path.
+#[derive(Debug)]
+pub enum Found {
+    /// A file to read.
+    File(SourceFile),
+    /// A path that could not be walked or read.
+    Skipped(PathBuf, SkipReason),
+}
+
+/// A path as stored in the index: `/`-separated, without a leading `./`.
+pub(crate) fn slash_path(path: &Path) -> String {
+    let text = path.to_string_lossy().replace('\\', "/");
+    match text.strip_prefix("./") {
+        Some(rest) if !rest.is_empty() => rest.to_string(),
+        _ => text,
+    }
+}
+
+fn is_hidden(entry: &walkdir::DirEntry) -> bool {
+    entry.depth() > 0 && entry.file_name().to_str().is_some_and(|n| n.starts_with('.'))
+}
+
+/// Mixes size and modification time into one number (splitmix64 finalizer).
+fn fingerprint(size: u64, mtime_nanos: u128) -> u64 {
+    let mut x = size ^ (mtime_nanos as u64).rotate_left(17) ^ ((mtime_nanos >> 64) as u64);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// Walks `root` (a folder, recursively, or a single file) in file-name order. Hidden entries,
+/// files of unknown formats and anything under `exclude` (the index itself) are passed over.
+pub fn walk<'a>(root: &'a Path, exclude: Option<&'a Path>) -> impl Iterator<Item = Found> + 'a {
+    let exclude = exclude.and_then(|p| p.canonicalize().ok());
+    walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(move |e| {
+            let excluded = e.file_type().is_dir()
+                && exclude.as_ref().is_some_and(|x| e.path().canonicalize().ok().as_ref() == Some(x));
+            !is_hidden(e) && !excluded
+        })
+        .filter_map(move |entry| match entry {
+            Err(err) => {
+                let path = err.path().map(Path::to_path_buf).unwrap_or_else(|| root.to_path_buf());
+                let reason = if err.loop_ancestor().is_some() {
+                    SkipReason::SymlinkLoop
+                } else {
+                    SkipReason::Unreadable { message: err.io_error().map_or(err.to_string(), |e| e.to_string()) }
+                };
+                Some(Found::Skipped(path, reason))
+            }
+            Ok(entry) if entry.file_type().is_file() => {
+                let format = Format::of_path(entry.path())?;
+                let meta = match entry.metadata() {
+                    Ok(m) => m,
+                    Err(e) => {
+                        let reason = SkipReason::Unreadable { message: e.to_string() };
+                        return Some(Found::Skipped(entry.into_path(), reason));
+                    }
+                };
+                let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok());
+                let relative = if entry.depth() == 0 {
+                    entry.file_name().to_string_lossy().into_owned()
+                } else {
+                    slash_path(entry.path().strip_prefix(root).unwrap_or(entry.path()))
+                };
+                Some(Found::File(SourceFile {
+                    key: slash_path(entry.path()),
+                    relative,
+                    format,
+                    size: meta.len(),
+                    fingerprint: fingerprint(meta.len(), mtime.map_or(0, |d| d.as_nanos())),
+                    path: entry.into_path(),
+                }))
+            }
+            Ok(_) => None,
+        })
+}
+
+/// The outcome of reading one file.
+#[derive(Debug, Default)]
+pub struct FileReport {
+    /// Documents produced.
+    pub documents: usize,
+    /// Problems worth a warning that did not stop the file (decoding notes, bad JSON lines).
+    pub warnings: Vec<String>,
+    /// Records (JSON lines or array items) that were skipped.
+    pub bad_records: usize,
+}
+
+/// Reads `file` and calls `emit` for each document. Files over `max_bytes` are refused, except
+/// `.jsonl`, which is streamed line by line and so never held in memory whole.
+pub fn read_file(file: &SourceFile, max_bytes: u64, emit: &mut dyn FnMut(Document)) -> Result<FileReport, SkipReason> {
+    let unreadable = |e: std::io::Error| SkipReason::Unreadable { message: e.to_string() };
+    let mut report = FileReport::default();
+    let stem = file.path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+    let mut stamp = |mut doc: Document, report: &mut FileReport| {
+        doc.path = file.key.clone();
+        report.documents += 1;
+        emit(doc);
+    };
+    if file.format == Format::JsonLines {
+        let reader = BufReader::new(File::open(&file.path).map_err(unreadable)?);
+        read_json_lines(reader, &file.relative, &mut report, &mut stamp).map_err(unreadable)?;
+        return finish(report);
+    }
+    if file.size > max_bytes {
+        return Err(SkipReason::TooLarge { bytes: file.size, limit: max_bytes });
+    }
+    let mut bytes = Vec::with_capacity(file.size as usize);
+    File::open(&file.path).and_then(|mut f| f.read_to_end(&mut bytes)).map_err(unreadable)?;
+    let decoded = encoding::decode(&bytes).map_err(|e| match e {
+        NotText::Empty => SkipReason::Empty,
+        NotText::Binary => SkipReason::Binary,
+    })?;
+    report.warnings.extend(decoded.note());
+    let text = decoded.into_text();
+    match file.format {
+        Format::Text => stamp(document::parse_text(&text, &file.relative, &stem), &mut report),
+        Format::Markdown => stamp(document::parse_markdown(&text, &file.relative, &stem), &mut report),
+        Format::Json => match document::parse_json(&text, &file.relative) {
+            Ok(items) => {
+                for item in items {
+                    match item {
+                        Ok(doc) => stamp(doc, &mut report),
+                        Err(problem) => {
+                            report.bad_records += 1;
+                            report.warnings.push(problem.0);
+                        }
+                    }
+                }
+            }
+            // A .json file that is really JSON lines is common enough to accept.
+            Err(problem) if text.lines().filter(|l| !l.trim().is_empty()).count() > 1 => {
+                let before = report.documents;
+                read_json_lines(text.as_bytes(), &file.relative, &mut report, &mut stamp).map_err(unreadable)?;
+                if report.documents == before {
+                    return Err(SkipReason::Malformed { message: problem.0 });
+                }
+            }
+            Err(problem) => return Err(SkipReason::Malformed { message: problem.0 }),
+        },
+        Format::JsonLines => unreachable!("streamed above"),
+    }
+    finish(report)
+}
+
+fn finish(report: FileReport) -> Result<FileReport, SkipReason> {
+    if report.documents == 0 && report.bad_records == 0 {
+        return Err(SkipReason::Empty);
+    }
+    if report.documents == 0 {
+        let message = report.warnings.first().cloned().unwrap_or_default();
+        return Err(SkipReason::Malformed { message });
+    }
+    Ok(report)
+}
+
+/// Reads JSON lines, one document each; bad lines are counted and described, not fatal.
+fn read_json_lines(
+    mut reader: impl BufRead,
+    relative: &str,
+    report: &mut FileReport,
+    stamp: &mut dyn FnMut(Document, &mut FileReport),
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    let mut line_no = 0;
+    loop {
+        buf.clear();
+        if reader.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(());
+        }
+        line_no += 1;
+        let line = String::from_utf8_lossy(&buf);
+        match document::parse_json_line(&line, relative, line_no) {
+            None => {}
+            Some(Ok(doc)) => stamp(doc, report),
+            Some(Err(problem)) => {
+                report.bad_records += 1;
+                // Cap the noise from a file that is not JSON lines at all.
+                if report.bad_records <= 5 {
+                    report.warnings.push(problem.0);
+                } else if report.bad_records == 6 {
+                    report.warnings.push("more bad lines not shown".into());
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    fn read(file: &SourceFile) -> (Result<FileReport, SkipReason>, Vec<Document>) {
+        let mut docs = Vec::new();
+        let result = read_file(file, 1 << 20, &mut |d| docs.push(d));
+        (result, docs)
+    }
+
+    fn files(root: &Path) -> Vec<SourceFile> {
+        walk(root, None)
+            .filter_map(|f| match f {
+                Found::File(f) => Some(f),
+                Found::Skipped(..) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn walks_supported_files_in_order_skipping_hidden_and_index() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "b.txt", b"B");
+        write(dir.path(), "a/c.md", b"C");
+        write(dir.path(), "image.png", b"\x89PNG");
+        write(dir.path(), ".hidden/x.txt", b"X");
+        write(dir.path(), "index/meta.json", b"{}");
+        let index = dir.path().join("index");
+        let found: Vec<String> = walk(dir.path(), Some(&index))
+            .map(|f| match f {
+                Found::File(f) => f.relative,
+                Found::Skipped(p, r) => panic!("{p:?} {r}"),
+            })
+            .collect();
+        assert_eq!(found, vec!["a/c.md", "b.txt"]);
+    }
+
+    #[test]
+    fn a_single_file_root_is_relative_to_its_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "one.txt", b"Title\nbody");
+        let f = &files(&dir.path().join("one.txt"))[0];
+        assert_eq!(f.relative, "one.txt");
+    }
+
+    #[test]
+    fn bad_files_are_reasons_not_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "empty.txt", b"");
+        write(dir.path(), "bin.txt", b"\0\x01\x02ELF");
+        write(dir.path(), "bad.json", b"{nope");
+        write(dir.path(), "big.txt", &vec![b'a'; (1 << 20) + 1]);
+        let reasons: Vec<String> = files(dir.path()).iter().map(|f| read(f).0.unwrap_err().to_string()).collect();
+        assert!(reasons[0].starts_with("invalid JSON"), "{}", reasons[0]);
+        assert_eq!(reasons[1], "file too large (1 MiB > limit 1 MiB)");
+        assert_eq!(reasons[2], "binary file");
+        assert_eq!(reasons[3], "empty file");
+    }
+
+    #[test]
+    fn json_lines_keep_good_lines_and_count_bad_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "d.jsonl",
+            b"{\"id\":\"1\",\"title\":\"a\",\"text\":\"x\"}\n{broken\n\n{\"id\":\"2\",\"text\":\"y\"}\n",
+        );
+        let (report, docs) = read(&files(dir.path())[0]);
+        let report = report.unwrap();
+        assert_eq!(docs.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), vec!["1", "2"]);
+        assert_eq!(report.bad_records, 1);
+        assert!(report.warnings[0].starts_with("line 2"), "{:?}", report.warnings);
+        assert!(docs.iter().all(|d| d.path.ends_with("d.jsonl")));
+    }
+
+    #[test]
+    fn json_file_holding_lines_is_accepted() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "d.json", b"{\"id\":\"1\",\"text\":\"x\"}\n{\"id\":\"2\",\"text\":\"y\"}\n");
+        let (report, docs) = read(&files(dir.path())[0]);
+        assert!(report.is_ok());
+        assert_eq!(docs.len(), 2);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_loops_are_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        write(dir.path(), "a/x.txt", b"x");
+        std::os::unix::fs::symlink(dir.path().join("a"), dir.path().join("a/loop")).unwrap();
+        let loops = walk(dir.path(), None).filter(|f| matches!(f, Found::Skipped(_, SkipReason::SymlinkLoop))).count();
+        assert_eq!(loops, 1);
+    }
+}

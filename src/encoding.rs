@@ -1,0 +1,189 @@
+//! Bytes → text: BOM sniffing, UTF-8 validation, legacy Chinese encodings (GB18030/GBK, Big5)
+//! detected with chardetng, and binary detection. Never fails on text; says what it did.
+
+use encoding_rs::{Encoding, UTF_8, UTF_16BE, UTF_16LE};
+
+/// How a file's bytes became text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Decoded {
+    /// Valid UTF-8 (a BOM, if any, removed).
+    Utf8(String),
+    /// Decoded from another encoding, named.
+    Converted(String, &'static str),
+    /// Mostly UTF-8 with some invalid bytes, replaced by U+FFFD.
+    Repaired(String, usize),
+}
+
+impl Decoded {
+    /// The decoded text.
+    #[cfg(test)]
+    pub fn text(&self) -> &str {
+        match self {
+            Decoded::Utf8(t) | Decoded::Converted(t, _) | Decoded::Repaired(t, _) => t,
+        }
+    }
+
+    /// Takes the decoded text.
+    pub fn into_text(self) -> String {
+        match self {
+            Decoded::Utf8(t) | Decoded::Converted(t, _) | Decoded::Repaired(t, _) => t,
+        }
+    }
+
+    /// A warning worth telling the user, if decoding was not plain UTF-8.
+    pub fn note(&self) -> Option<String> {
+        match self {
+            Decoded::Utf8(_) => None,
+            Decoded::Converted(_, name) => Some(format!("decoded as {name}")),
+            Decoded::Repaired(_, n) => Some(format!("{n} invalid UTF-8 sequence(s) replaced")),
+        }
+    }
+}
+
+/// Why bytes are not text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotText {
+    /// Zero bytes (or only a BOM / whitespace).
+    Empty,
+    /// Looks like a binary file (NUL bytes or too many control characters).
+    Binary,
+}
+
+/// Bytes examined to decide whether a file is binary.
+const SNIFF_BYTES: usize = 8192;
+
+/// Decodes file contents into text.
+pub fn decode(bytes: &[u8]) -> Result<Decoded, NotText> {
+    if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
+        let body = &bytes[bom_len..];
+        let (text, had_errors) = encoding.decode_without_bom_handling(body);
+        let text = text.into_owned();
+        if text.trim().is_empty() {
+            return Err(NotText::Empty);
+        }
+        return Ok(if encoding == UTF_8 {
+            if had_errors { Decoded::Repaired(text, count_replacements(body)) } else { Decoded::Utf8(text) }
+        } else {
+            Decoded::Converted(text, encoding_label(encoding))
+        });
+    }
+    if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+        return Err(NotText::Empty);
+    }
+    if looks_binary(bytes) {
+        return Err(NotText::Binary);
+    }
+    if let Ok(text) = std::str::from_utf8(bytes) {
+        return Ok(Decoded::Utf8(text.to_string()));
+    }
+    let invalid = count_replacements(bytes);
+    // A UTF-8 file with a few broken bytes (a truncated download, a bad copy) is still UTF-8;
+    // guessing a legacy encoding for it would garble every Chinese character.
+    if invalid * 200 < bytes.len() {
+        return Ok(Decoded::Repaired(String::from_utf8_lossy(bytes).into_owned(), invalid));
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(bytes, true);
+    let encoding = detector.guess(None, chardetng::Utf8Detection::Allow);
+    let (text, _) = encoding.decode_without_bom_handling(bytes);
+    Ok(Decoded::Converted(text.into_owned(), encoding_label(encoding)))
+}
+
+fn encoding_label(encoding: &'static Encoding) -> &'static str {
+    if encoding == UTF_16LE {
+        "UTF-16LE"
+    } else if encoding == UTF_16BE {
+        "UTF-16BE"
+    } else {
+        encoding.name()
+    }
+}
+
+/// Number of invalid UTF-8 sequences in `bytes`.
+fn count_replacements(mut bytes: &[u8]) -> usize {
+    let mut count = 0;
+    loop {
+        match std::str::from_utf8(bytes) {
+            Ok(_) => return count,
+            Err(e) => {
+                count += 1;
+                let skip = e.valid_up_to() + e.error_len().unwrap_or(bytes.len() - e.valid_up_to());
+                bytes = &bytes[skip..];
+            }
+        }
+    }
+}
+
+/// NUL bytes or many C0 control characters in the first block mean binary data (UTF-16
+/// without a BOM included, which cannot be told from binary reliably).
+fn looks_binary(bytes: &[u8]) -> bool {
+    let head = &bytes[..bytes.len().min(SNIFF_BYTES)];
+    if head.contains(&0) {
+        return true;
+    }
+    let controls = head.iter().filter(|&&b| b < 0x20 && !matches!(b, b'\n' | b'\r' | b'\t' | 0x0c | 0x1b)).count();
+    controls * 10 > head.len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_with_and_without_bom() {
+        assert_eq!(decode("芬太尼".as_bytes()), Ok(Decoded::Utf8("芬太尼".into())));
+        let mut bom = vec![0xEF, 0xBB, 0xBF];
+        bom.extend_from_slice("芬太尼".as_bytes());
+        assert_eq!(decode(&bom), Ok(Decoded::Utf8("芬太尼".into())));
+    }
+
+    #[test]
+    fn utf16_with_bom() {
+        // encoding_rs encodes to UTF-16 as UTF-8 (the WHATWG rule), so build the bytes by hand.
+        let mut bytes = vec![0xFF, 0xFE];
+        for unit in "实体清单 list".encode_utf16() {
+            bytes.extend_from_slice(&unit.to_le_bytes());
+        }
+        assert_eq!(decode(&bytes).unwrap().text(), "实体清单 list");
+        let mut be = vec![0xFE, 0xFF];
+        for unit in "芬太尼".encode_utf16() {
+            be.extend_from_slice(&unit.to_be_bytes());
+        }
+        assert_eq!(decode(&be), Ok(Decoded::Converted("芬太尼".into(), "UTF-16BE")));
+    }
+
+    #[test]
+    fn gbk_and_big5_are_detected() {
+        let text = "美国政府计划解除对中国法医科学研究院的限制，以促使中方在芬太尼问题上合作。";
+        let (gbk, _, _) = encoding_rs::GBK.encode(text);
+        let decoded = decode(&gbk).unwrap();
+        assert_eq!(decoded.text(), text);
+        assert!(decoded.note().unwrap().contains("GB"), "{:?}", decoded.note());
+
+        let trad = "美國政府計劃解除對中國法醫科學研究院的限制，以促使中方在芬太尼問題上合作。";
+        let (big5, _, _) = encoding_rs::BIG5.encode(trad);
+        let decoded = decode(&big5).unwrap();
+        assert_eq!(decoded.text(), trad);
+        assert_eq!(decoded.note().unwrap(), "decoded as Big5");
+    }
+
+    #[test]
+    fn a_few_bad_bytes_are_replaced_not_reinterpreted() {
+        let mut bytes = "芬太尼危机 ".repeat(100).into_bytes();
+        bytes.push(0xFF);
+        bytes.extend_from_slice("实体清单".as_bytes());
+        let decoded = decode(&bytes).unwrap();
+        assert_eq!(decoded, Decoded::Repaired(decoded.text().to_string(), 1));
+        assert!(decoded.text().ends_with("\u{FFFD}实体清单"));
+    }
+
+    #[test]
+    fn empty_and_binary_are_not_text() {
+        assert_eq!(decode(b""), Err(NotText::Empty));
+        assert_eq!(decode(b" \n\t"), Err(NotText::Empty));
+        assert_eq!(decode(&[0xEF, 0xBB, 0xBF]), Err(NotText::Empty));
+        assert_eq!(decode(b"\x7fELF\x02\x01\x01\0\0\0"), Err(NotText::Binary));
+        let noise: Vec<u8> = (0..1000u32).map(|i| (i % 7) as u8 + 1).collect();
+        assert_eq!(decode(&noise), Err(NotText::Binary));
+    }
+}

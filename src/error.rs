@@ -1,0 +1,68 @@
+//! The library's error type: every fallible public function returns [`Result`].
+
+use std::path::PathBuf;
+
+/// Errors returned by the `sou` library.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The query could not be understood; the message points at the problem.
+    #[error("bad query: {0}")]
+    Query(String),
+
+    /// A date in a query or filter is not `YYYY-MM-DD` (or another supported form).
+    #[error("bad date {0:?}: expected YYYY-MM-DD")]
+    Date(String),
+
+    /// There is no index at the given path.
+    #[error("no index at {0}: run `sou index` first")]
+    NoIndex(PathBuf),
+
+    /// The folder exists but holds something that is not a sou index.
+    #[error("{0} is not a sou index (no meta.json); refusing to touch it")]
+    NotAnIndex(PathBuf),
+
+    /// The index was built by a different analyzer version or dictionary.
+    #[error("index at {path} was built with {found}, this sou uses {expected}: rebuild it with `sou index --rebuild`")]
+    VersionMismatch {
+        /// Index location.
+        path: PathBuf,
+        /// What the index says it was built with.
+        found: String,
+        /// What this build of sou (with its options) would write.
+        expected: String,
+    },
+
+    /// Another process holds the index writer lock.
+    #[error("index at {0} is being written by another process; try again when it finishes")]
+    Locked(PathBuf),
+
+    /// A user dictionary could not be read or parsed.
+    #[error("bad dictionary {path}: {message}")]
+    Dictionary {
+        /// Dictionary file.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+
+    /// A corpus path given by the caller does not exist or cannot be read.
+    #[error("cannot read {path}: {source}")]
+    Input {
+        /// The path that failed.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+
+    /// An error from the search engine underneath.
+    #[error("index error: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+
+    /// An I/O error outside a single corpus file.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// `Result` with the library's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,26 @@
+//! The `sou` binary: parse arguments, run, map the outcome to an exit code.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    match cli::run(args) {
+        Ok(cli::Outcome::Success) => ExitCode::SUCCESS,
+        Ok(cli::Outcome::Partial) => ExitCode::from(1),
+        Err(err) => {
+            // A closed pipe (`sou search x | head`) is how a reader says it has enough.
+            let broken_pipe = err.chain().any(|e| {
+                e.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            });
+            if broken_pipe {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("sou: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

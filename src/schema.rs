@@ -1,0 +1,69 @@
+//! The index schema: every field, its analyzer and options, in one place.
+
+use tantivy::schema::{
+    DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions,
+};
+
+use crate::analysis::{GRAMS, WORDS};
+
+/// Handles to the schema's fields.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Fields {
+    /// Document id (JSON `id`, else the path relative to the indexed folder); unique key.
+    pub id: Field,
+    /// Path of the file the document came from, as walked; used to sync files.
+    pub path: Field,
+    /// Fingerprint (size + mtime) of the file when it was indexed.
+    pub fingerprint: Field,
+    pub source: Field,
+    pub title: Field,
+    pub date: Field,
+    pub zh: Field,
+    pub en: Field,
+    /// Character bigrams of all Han text of the document: the recall field. Not stored.
+    pub grams: Field,
+}
+
+fn text_options(analyzer: &str, stored: bool) -> TextOptions {
+    let indexing =
+        TextFieldIndexing::default().set_tokenizer(analyzer).set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    let options = TextOptions::default().set_indexing_options(indexing);
+    if stored { options.set_stored() } else { options }
+}
+
+/// Builds the schema and returns it with its field handles.
+pub(crate) fn build() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        path: b.add_text_field("path", STRING | STORED | tantivy::schema::FAST),
+        fingerprint: b.add_u64_field("fingerprint", NumericOptions::default().set_fast()),
+        source: b.add_text_field("source", text_options(WORDS, true)),
+        title: b.add_text_field("title", text_options(WORDS, true)),
+        date: b.add_date_field(
+            "date",
+            DateOptions::default().set_indexed().set_stored().set_fast().set_precision(DateTimePrecision::Seconds),
+        ),
+        zh: b.add_text_field("zh", text_options(WORDS, true)),
+        en: b.add_text_field("en", text_options(WORDS, true)),
+        grams: b.add_text_field("grams", text_options(GRAMS, false)),
+    };
+    (b.build(), fields)
+}
+
+/// Looks the field handles up in an existing index's schema.
+pub(crate) fn fields_of(schema: &Schema) -> Option<Fields> {
+    let f = |name| schema.get_field(name).ok();
+    Some(Fields {
+        id: f("id")?,
+        path: f("path")?,
+        fingerprint: f("fingerprint")?,
+        source: f("source")?,
+        title: f("title")?,
+        date: f("date")?,
+        zh: f("zh")?,
+        en: f("en")?,
+        grams: f("grams")?,
+    })
+}

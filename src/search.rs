@@ -1,0 +1,600 @@
+//! Searching: the query request, turning parsed syntax into a tantivy query over the word and
+//! recall fields, ranking, paging, filters, and assembling hits with snippets.
+
+use std::ops::Bound;
+use std::time::Instant;
+
+use serde::Serialize;
+use tantivy::collector::{Count, TopDocs};
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query as TantivyQuery, RangeQuery,
+    RegexQuery, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, Order, Score, TantivyDocument, Term};
+
+use crate::analysis::{latin, normalize, script};
+use crate::date::Date;
+use crate::error::{Error, Result};
+use crate::index::Index;
+use crate::snippet::{Highlighter, Snippet, make_snippet};
+use crate::syntax::{self, Atom, Clause, Scope};
+
+/// Queries with more words than this are matched in any-term mode automatically, so a pasted
+/// paragraph ranks documents instead of requiring every word.
+pub const AUTO_ANY_TERMS: usize = 12;
+
+/// Boost of a title match relative to a body match.
+const TITLE_BOOST: Score = 2.0;
+/// Boost of a source-line match.
+const SOURCE_BOOST: Score = 0.5;
+/// Boost of a character-level (recall field) match: below whole-word matches, so documents
+/// that contain the query as words rank above those that only contain its characters.
+const GRAM_BOOST: Score = 0.4;
+
+/// How hits are ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortBy {
+    /// BM25 relevance (default).
+    #[default]
+    Relevance,
+    /// Newest first; documents without a date last.
+    Date,
+}
+
+/// A search request. Build with [`Query::new`] and the chained setters.
+#[derive(Debug, Clone)]
+pub struct Query {
+    text: String,
+    limit: usize,
+    offset: usize,
+    any: bool,
+    since: Option<Date>,
+    until: Option<Date>,
+    sort: SortBy,
+    snippet_chars: usize,
+    explain: bool,
+}
+
+impl Query {
+    /// A query in sou's syntax (see the README), 10 hits, relevance order.
+    pub fn new(text: impl Into<String>) -> Query {
+        Query {
+            text: text.into(),
+            limit: 10,
+            offset: 0,
+            any: false,
+            since: None,
+            until: None,
+            sort: SortBy::Relevance,
+            snippet_chars: 120,
+            explain: false,
+        }
+    }
+    /// Maximum hits to return.
+    pub fn limit(mut self, limit: usize) -> Query {
+        self.limit = limit;
+        self
+    }
+    /// Hits to skip (paging).
+    pub fn offset(mut self, offset: usize) -> Query {
+        self.offset = offset;
+        self
+    }
+    /// Match documents containing any term instead of all terms.
+    pub fn any(mut self, any: bool) -> Query {
+        self.any = any;
+        self
+    }
+    /// Only documents dated on or after this day.
+    pub fn since(mut self, date: Option<Date>) -> Query {
+        self.since = date;
+        self
+    }
+    /// Only documents dated on or before this day.
+    pub fn until(mut self, date: Option<Date>) -> Query {
+        self.until = date;
+        self
+    }
+    /// Result order.
+    pub fn sort(mut self, sort: SortBy) -> Query {
+        self.sort = sort;
+        self
+    }
+    /// Target snippet length in characters.
+    pub fn snippet_chars(mut self, chars: usize) -> Query {
+        self.snippet_chars = chars;
+        self
+    }
+    /// Attach a score explanation to every hit.
+    pub fn explain(mut self, explain: bool) -> Query {
+        self.explain = explain;
+        self
+    }
+    /// The query text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+/// Snippets of a hit, per language.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Snippets {
+    /// From the Chinese text, when the document has any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zh: Option<Snippet>,
+    /// From the English text, when the document has any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub en: Option<Snippet>,
+}
+
+/// One search result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    /// 1-based rank across pages.
+    pub rank: usize,
+    /// Document id.
+    pub id: String,
+    /// Relevance score (BM25 sum; 0 when sorted by date).
+    pub score: f32,
+    /// Title.
+    pub title: String,
+    /// Matches in the title, as byte ranges.
+    pub title_highlights: Vec<[usize; 2]>,
+    /// Source file.
+    pub path: String,
+    /// Date, `YYYY-MM-DD`.
+    pub date: Option<Date>,
+    /// Source line.
+    pub source: Option<String>,
+    /// Highlighted fragments.
+    pub snippets: Snippets,
+    /// Score explanation (with `explain`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<serde_json::Value>,
+}
+
+/// The answer to a [`Query`].
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchResults {
+    /// Documents matching in total (all pages).
+    pub total: usize,
+    /// This page of hits.
+    pub hits: Vec<Hit>,
+    /// Whether any-term matching was used.
+    pub any: bool,
+    /// Things the user should know (e.g. the automatic switch to any-term matching).
+    pub notices: Vec<String>,
+    /// Search time in milliseconds, snippets included.
+    pub elapsed_ms: f64,
+}
+
+/// A text atom after analysis.
+enum Piece {
+    /// Consecutive non-Han words of one run.
+    Latin(Vec<latin::LatinWord>),
+    /// A normalized Han run and its jieba words.
+    Han { run: String, words: Vec<String> },
+}
+
+struct TextAtom {
+    scope: Scope,
+    quoted: bool,
+    prefix: bool,
+    fuzzy: u8,
+    pieces: Vec<Piece>,
+}
+
+impl TextAtom {
+    fn term_count(&self) -> usize {
+        self.pieces
+            .iter()
+            .map(|p| match p {
+                Piece::Latin(words) => words.len(),
+                Piece::Han { words, .. } => words.len(),
+            })
+            .sum()
+    }
+}
+
+fn boxed(q: impl TantivyQuery + 'static) -> Box<dyn TantivyQuery> {
+    Box::new(q)
+}
+
+fn boost(q: Box<dyn TantivyQuery>, by: Score) -> Box<dyn TantivyQuery> {
+    if by == 1.0 { q } else { boxed(BoostQuery::new(q, by)) }
+}
+
+/// One clause when there is one; else a boolean query with every clause under `occur`.
+fn combine(mut queries: Vec<Box<dyn TantivyQuery>>, occur: Occur) -> Option<Box<dyn TantivyQuery>> {
+    match queries.len() {
+        0 => None,
+        1 => queries.pop(),
+        _ => Some(boxed(BooleanQuery::new(queries.into_iter().map(|q| (occur, q)).collect()))),
+    }
+}
+
+fn term_query(field: Field, text: &str) -> Box<dyn TantivyQuery> {
+    boxed(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqsAndPositions))
+}
+
+/// A phrase of `(position, term)`; a single term needs no positions.
+fn phrase_query(field: Field, terms: &[(usize, String)]) -> Option<Box<dyn TantivyQuery>> {
+    match terms {
+        [] => None,
+        [(_, only)] => Some(term_query(field, only)),
+        _ => {
+            let base = terms[0].0;
+            let terms = terms.iter().map(|(p, t)| (p - base, Term::from_field_text(field, t))).collect();
+            Some(boxed(PhraseQuery::new_with_offset(terms)))
+        }
+    }
+}
+
+fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$#&-~\"".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn prefix_query(field: Field, prefix: &str) -> Option<Box<dyn TantivyQuery>> {
+    RegexQuery::from_pattern(&format!("{}.*", regex_escape(prefix)), field).ok().map(boxed)
+}
+
+/// Terms of Latin words at their positions: compound words contribute their parts.
+fn latin_positions(words: &[latin::LatinWord], start: usize) -> (Vec<(usize, String)>, usize) {
+    let mut terms = Vec::new();
+    let mut position = start;
+    for word in words {
+        if word.parts.is_empty() {
+            terms.push((position, word.text.clone()));
+        } else {
+            for (i, (part, _, _)) in word.parts.iter().enumerate() {
+                terms.push((position + i, part.clone()));
+            }
+        }
+        position += word.width();
+    }
+    (terms, position)
+}
+
+struct Builder<'a> {
+    index: &'a Index,
+    any: bool,
+    highlighter: Highlighter,
+}
+
+impl Builder<'_> {
+    fn word_fields(&self, scope: Scope) -> Vec<(Field, Score)> {
+        let f = &self.index.fields;
+        match scope {
+            Scope::All => vec![(f.title, TITLE_BOOST), (f.zh, 1.0), (f.en, 1.0), (f.source, SOURCE_BOOST)],
+            Scope::Title => vec![(f.title, 1.0)],
+            Scope::Zh => vec![(f.zh, 1.0)],
+            Scope::En => vec![(f.en, 1.0)],
+            Scope::Source => vec![(f.source, 1.0)],
+        }
+    }
+
+    /// The recall field covers Chinese text of every field; used where the scope includes zh.
+    fn uses_grams(scope: Scope) -> bool {
+        matches!(scope, Scope::All | Scope::Zh)
+    }
+
+    /// `make(field)` in each field of the scope, summed (a match in several fields counts more).
+    fn across(
+        &self,
+        scope: Scope,
+        make: impl Fn(Field) -> Option<Box<dyn TantivyQuery>>,
+    ) -> Option<Box<dyn TantivyQuery>> {
+        let parts = self.word_fields(scope).into_iter().filter_map(|(f, b)| make(f).map(|q| boost(q, b))).collect();
+        combine(parts, Occur::Should)
+    }
+
+    fn analyze(&self, scope: Scope, text: &str, quoted: bool, prefix: bool, fuzzy: u8) -> TextAtom {
+        let norm = normalize::normalize(text);
+        let normalized: &str = &norm.text;
+        let mut pieces = Vec::new();
+        for run in script::runs(normalized) {
+            let piece = &normalized[run.start..run.end];
+            if run.han {
+                let mut words = Vec::new();
+                self.index.segmenter.words(piece, |s, e| words.push(piece[s..e].to_string()));
+                pieces.push(Piece::Han { run: piece.to_string(), words });
+            } else {
+                let mut words = Vec::new();
+                latin::words(piece, |w| words.extend(w));
+                if !words.is_empty() {
+                    pieces.push(Piece::Latin(words));
+                }
+            }
+        }
+        TextAtom { scope, quoted, prefix, fuzzy, pieces }
+    }
+
+    fn remember(&mut self, atom: &TextAtom) {
+        for piece in &atom.pieces {
+            match piece {
+                Piece::Latin(words) if atom.quoted => {
+                    let (terms, _) = latin_positions(words, 0);
+                    self.highlighter.phrases.push(terms.into_iter().map(|(_, t)| t).collect());
+                }
+                Piece::Latin(words) => {
+                    for (i, w) in words.iter().enumerate() {
+                        if atom.prefix && i + 1 == words.len() {
+                            self.highlighter.prefixes.push(w.text.clone());
+                        } else {
+                            self.highlighter.latin.insert(w.text.clone());
+                            self.highlighter.latin.extend(w.parts.iter().map(|p| p.0.clone()));
+                        }
+                    }
+                }
+                Piece::Han { run, words } => {
+                    self.highlighter.han.push(run.clone());
+                    if !atom.quoted {
+                        self.highlighter.han.extend(words.iter().filter(|w| w.chars().count() > 1).cloned());
+                    }
+                }
+            }
+        }
+    }
+
+    fn gram_query(&self, run: &str) -> Option<Box<dyn TantivyQuery>> {
+        let grams = self.index.fields.grams;
+        let chars: Vec<char> = run.chars().collect();
+        if chars.len() == 1 {
+            return prefix_query(grams, run);
+        }
+        let bigrams: Vec<(usize, String)> =
+            chars.windows(2).enumerate().map(|(i, w)| (i, w.iter().collect())).collect();
+        phrase_query(grams, &bigrams)
+    }
+
+    /// An unquoted Han run: its words (all, or any in any-term mode) in the word fields, or the
+    /// run as a character sequence in the recall field. The recall part finds what
+    /// segmentation misses (法医 inside 法医科学研究院); the word part ranks higher.
+    fn han_query(&self, scope: Scope, run: &str, words: &[String]) -> Option<Box<dyn TantivyQuery>> {
+        let occur = if self.any { Occur::Should } else { Occur::Must };
+        let word_queries = words.iter().filter_map(|w| self.across(scope, |f| Some(term_query(f, w)))).collect();
+        let mut alternatives: Vec<Box<dyn TantivyQuery>> = combine(word_queries, occur).into_iter().collect();
+        // In any-term mode a long run is a bag of words; a character phrase over it would only
+        // match the exact passage and cost a lot.
+        let gram_worthwhile = !self.any || words.len() == 1;
+        if Builder::uses_grams(scope) && gram_worthwhile {
+            alternatives.extend(self.gram_query(run).map(|q| boost(q, GRAM_BOOST)));
+        }
+        combine(alternatives, Occur::Should)
+    }
+
+    fn latin_query(
+        &self,
+        atom: &TextAtom,
+        words: &[latin::LatinWord],
+        last_piece: bool,
+    ) -> Option<Box<dyn TantivyQuery>> {
+        if let [word] = words {
+            if atom.prefix && last_piece {
+                return self.across(atom.scope, |f| prefix_query(f, &word.text));
+            }
+            if atom.fuzzy > 0 {
+                let fuzzy = atom.fuzzy;
+                return self.across(atom.scope, |f| {
+                    Some(boxed(FuzzyTermQuery::new(Term::from_field_text(f, &word.text), fuzzy, true)))
+                });
+            }
+            return self.across(atom.scope, |f| Some(term_query(f, &word.text)));
+        }
+        let (terms, _) = latin_positions(words, 0);
+        self.across(atom.scope, |f| phrase_query(f, &terms))
+    }
+
+    /// A quoted phrase: Latin words as a phrase in the word fields, Han runs as exact
+    /// character sequences in the recall field (exactly the documents containing the string).
+    fn phrase(&self, atom: &TextAtom) -> Option<Box<dyn TantivyQuery>> {
+        let mut required = Vec::new();
+        let mut word_terms = Vec::new();
+        let mut position = 0;
+        for piece in &atom.pieces {
+            match piece {
+                Piece::Latin(words) => {
+                    let (terms, next) = latin_positions(words, position);
+                    position = next;
+                    let (local, _) = latin_positions(words, 0);
+                    required.extend(self.across(atom.scope, |f| phrase_query(f, &local)));
+                    word_terms.extend(terms);
+                }
+                Piece::Han { run, words } => {
+                    for w in words {
+                        word_terms.push((position, w.clone()));
+                        position += 1;
+                    }
+                    if Builder::uses_grams(atom.scope) {
+                        required.extend(self.gram_query(run));
+                    } else {
+                        let terms: Vec<(usize, String)> = words.iter().cloned().enumerate().collect();
+                        required.extend(self.across(atom.scope, |f| phrase_query(f, &terms)));
+                    }
+                }
+            }
+        }
+        let required = combine(required, Occur::Must)?;
+        // The whole phrase in the word fields, when it matches there, adds to the score.
+        match self.across(atom.scope, |f| phrase_query(f, &word_terms)) {
+            Some(bonus) if atom.pieces.len() > 1 || matches!(atom.pieces[0], Piece::Han { .. }) => {
+                Some(boxed(BooleanQuery::new(vec![(Occur::Must, required), (Occur::Should, bonus)])))
+            }
+            _ => Some(required),
+        }
+    }
+
+    fn text_query(&self, atom: &TextAtom) -> Option<Box<dyn TantivyQuery>> {
+        if atom.quoted {
+            return self.phrase(atom);
+        }
+        let last = atom.pieces.len().saturating_sub(1);
+        let parts = atom
+            .pieces
+            .iter()
+            .enumerate()
+            .filter_map(|(i, piece)| match piece {
+                Piece::Latin(words) => self.latin_query(atom, words, i == last),
+                Piece::Han { run, words } => self.han_query(atom.scope, run, words),
+            })
+            .collect();
+        combine(parts, if self.any { Occur::Should } else { Occur::Must })
+    }
+
+    fn date_query(&self, from: Option<Date>, to: Option<Date>) -> Box<dyn TantivyQuery> {
+        let field = self.index.fields.date;
+        let term = |d: Date| Term::from_field_date_for_search(field, d.to_tantivy());
+        let lower = from.map_or(Bound::Unbounded, |d| Bound::Included(term(d)));
+        // Inclusive of the whole last day: everything before the next midnight.
+        let upper = to.map_or(Bound::Unbounded, |d| {
+            Bound::Excluded(Term::from_field_date_for_search(
+                field,
+                tantivy::DateTime::from_timestamp_secs(d.unix_seconds() + 86_400),
+            ))
+        });
+        boxed(RangeQuery::new(lower, upper))
+    }
+}
+
+/// Parses and builds the tantivy query; returns it with the highlighter and whether any-term
+/// mode is in effect.
+fn build(
+    index: &Index,
+    request: &Query,
+    notices: &mut Vec<String>,
+) -> Result<(Box<dyn TantivyQuery>, Highlighter, bool)> {
+    let clauses: Vec<Clause> = syntax::parse(&request.text)?;
+    let mut builder = Builder { index, any: request.any, highlighter: Highlighter::default() };
+    // Analyze first: the number of words decides the matching mode.
+    let analyzed: Vec<(bool, Vec<Result<TextAtom, &Atom>>)> = clauses
+        .iter()
+        .map(|clause| {
+            let atoms = clause
+                .any_of
+                .iter()
+                .map(|atom| match atom {
+                    Atom::Text { scope, text, quoted, prefix, fuzzy } => {
+                        Ok(builder.analyze(*scope, text, *quoted, *prefix, *fuzzy))
+                    }
+                    other => Err(other),
+                })
+                .collect();
+            (clause.negated, atoms)
+        })
+        .collect();
+    let words: usize = analyzed
+        .iter()
+        .filter(|(negated, _)| !negated)
+        .flat_map(|(_, atoms)| atoms.iter().filter_map(|a| a.as_ref().ok()))
+        .filter(|a| !a.quoted)
+        .map(TextAtom::term_count)
+        .sum();
+    if !builder.any && words > AUTO_ANY_TERMS {
+        builder.any = true;
+        notices.push(format!("long query ({words} words): matching any of them, best matches first"));
+    }
+    let (mut positives, mut filters, mut negatives) = (Vec::new(), Vec::new(), Vec::new());
+    for (negated, atoms) in &analyzed {
+        let mut alternatives = Vec::new();
+        for atom in atoms {
+            match atom {
+                Ok(text) => {
+                    if !negated {
+                        builder.remember(text);
+                    }
+                    alternatives.extend(builder.text_query(text));
+                }
+                Err(Atom::Dates { from, to }) => alternatives.push(builder.date_query(*from, *to)),
+                Err(Atom::Text { .. }) => unreachable!("text atoms are analyzed"),
+            }
+        }
+        let Some(query) = combine(alternatives, Occur::Should) else { continue };
+        if *negated {
+            negatives.push(query);
+        } else if atoms.iter().all(|a| a.is_err()) {
+            filters.push(query);
+        } else {
+            positives.push(query);
+        }
+    }
+    if positives.is_empty() && filters.is_empty() && negatives.is_empty() {
+        return Err(Error::Query(format!("nothing searchable in {:?}", request.text)));
+    }
+    if request.since.is_some() || request.until.is_some() {
+        filters.push(builder.date_query(request.since, request.until));
+    }
+    let mut top: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
+    if builder.any {
+        // One required disjunction: with only SHOULD clauses beside a filter, tantivy would
+        // treat the words as optional and return every document in the date range.
+        top.extend(combine(positives, Occur::Should).map(|q| (Occur::Must, q)));
+    } else {
+        top.extend(positives.into_iter().map(|q| (Occur::Must, q)));
+    }
+    top.extend(filters.into_iter().map(|q| (Occur::Must, q)));
+    if top.is_empty() {
+        top.push((Occur::Must, boxed(AllQuery)));
+    }
+    top.extend(negatives.into_iter().map(|q| (Occur::MustNot, q)));
+    let any = builder.any;
+    Ok((boxed(BooleanQuery::new(top)), builder.highlighter, any))
+}
+
+impl Index {
+    /// Runs a search.
+    pub fn search(&self, request: &Query) -> Result<SearchResults> {
+        let started = Instant::now();
+        let mut notices = Vec::new();
+        let (query, highlighter, any) = build(self, request, &mut notices)?;
+        let searcher = self.reader.searcher();
+        let (scored, total): (Vec<(f32, DocAddress)>, usize) = if request.limit == 0 {
+            (Vec::new(), searcher.search(&query, &Count)?)
+        } else {
+            let top = TopDocs::with_limit(request.limit).and_offset(request.offset);
+            match request.sort {
+                SortBy::Relevance => searcher.search(&query, &(top.order_by_score(), Count))?,
+                SortBy::Date => {
+                    let by_date = top.order_by_fast_field::<tantivy::DateTime>("date", Order::Desc);
+                    let (hits, total) = searcher.search(&query, &(by_date, Count))?;
+                    (hits.into_iter().map(|(_, addr)| (0.0, addr)).collect(), total)
+                }
+            }
+        };
+        let mut hits = Vec::with_capacity(scored.len());
+        for (i, (score, addr)) in scored.into_iter().enumerate() {
+            let stored: TantivyDocument = searcher.doc(addr)?;
+            let doc = self.stored(&stored);
+            let snippet = |text: &str| {
+                (!text.is_empty()).then(|| make_snippet(text, &highlighter.find(text), request.snippet_chars))
+            };
+            let explanation = if request.explain {
+                let text = query.explain(&searcher, addr)?.to_pretty_json();
+                serde_json::from_str(&text).ok()
+            } else {
+                None
+            };
+            hits.push(Hit {
+                rank: request.offset + i + 1,
+                score,
+                title_highlights: highlighter.find(&doc.title).into_iter().map(|(s, e)| [s, e]).collect(),
+                snippets: Snippets { zh: snippet(&doc.zh), en: snippet(&doc.en) },
+                id: doc.id,
+                title: doc.title,
+                path: doc.path,
+                date: doc.date,
+                source: doc.source,
+                explanation,
+            });
+        }
+        Ok(SearchResults { total, hits, any, notices, elapsed_ms: started.elapsed().as_secs_f64() * 1e3 })
+    }
+}

@@ -1,0 +1,282 @@
+//! Query syntax: what a user types → clauses of atoms. Lenient by design: stray operators and
+//! unbalanced quotes are read the obvious way; only bad dates are errors.
+//!
+//! `a b` both required · `a OR b` either · `-a` / `NOT a` excluded · `"a b"` phrase ·
+//! `title:` `zh:` `en:` `source:` field prefixes · `date:[2023-11-01 TO 2023-12-31]` ·
+//! `fent*` prefix · `fentanil~` fuzzy (edit distance 1, `~2` for 2).
+
+use crate::date::Date;
+use crate::error::{Error, Result};
+
+/// Which fields an atom searches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scope {
+    All,
+    Title,
+    Zh,
+    En,
+    Source,
+}
+
+/// The smallest searchable unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Atom {
+    /// A word or a quoted phrase.
+    Text { scope: Scope, text: String, quoted: bool, prefix: bool, fuzzy: u8 },
+    /// A date range, both ends inclusive.
+    Dates { from: Option<Date>, to: Option<Date> },
+}
+
+/// Atoms joined by OR; a document must match one (or, negated, none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Clause {
+    pub negated: bool,
+    pub any_of: Vec<Atom>,
+}
+
+enum Item {
+    Or,
+    And,
+    Not,
+    Atom { negated: bool, atom: Atom },
+}
+
+fn closing_quote(open: char) -> Option<char> {
+    match open {
+        '"' => Some('"'),
+        '“' => Some('”'),
+        '「' => Some('」'),
+        '『' => Some('』'),
+        _ => None,
+    }
+}
+
+fn is_separator(c: char) -> bool {
+    c.is_whitespace() || c == '(' || c == ')' || closing_quote(c).is_some()
+}
+
+/// Parses a query into clauses. Errors only for an empty query or a bad date.
+pub(crate) fn parse(input: &str) -> Result<Vec<Clause>> {
+    let folded: String = input.chars().map(fold_query_char).collect();
+    let items = lex(&folded)?;
+    let mut clauses: Vec<Clause> = Vec::new();
+    let (mut pending_or, mut pending_not) = (false, false);
+    for item in items {
+        match item {
+            Item::Or => pending_or = !clauses.is_empty(),
+            Item::And => pending_or = false,
+            Item::Not => pending_not = true,
+            Item::Atom { negated, atom } => {
+                let negated = negated || pending_not;
+                match clauses.last_mut() {
+                    Some(last) if pending_or && !last.negated && !negated => last.any_of.push(atom),
+                    _ => clauses.push(Clause { negated, any_of: vec![atom] }),
+                }
+                pending_or = false;
+                pending_not = false;
+            }
+        }
+    }
+    if clauses.is_empty() {
+        return Err(Error::Query("empty query".into()));
+    }
+    Ok(clauses)
+}
+
+/// Full-width ASCII and the ideographic space become ASCII, so `ｔｉｔｌｅ：` and `－` work.
+fn fold_query_char(c: char) -> char {
+    match c as u32 {
+        0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        0x3000 => ' ',
+        _ => c,
+    }
+}
+
+fn lex(input: &str) -> Result<Vec<Item>> {
+    let chars: Vec<char> = input.chars().collect();
+    let mut items = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_whitespace() || c == '(' || c == ')' {
+            i += 1;
+            continue;
+        }
+        let negated = c == '-' && chars.get(i + 1).is_some_and(|n| !n.is_whitespace());
+        if negated {
+            i += 1;
+        }
+        // A field prefix is a known name followed by ':'.
+        let mut scope = Scope::All;
+        let mut is_date = false;
+        if let Some(colon) = chars[i..].iter().take(8).position(|&c| c == ':') {
+            let name: String = chars[i..i + colon].iter().collect::<String>().to_ascii_lowercase();
+            let known = match name.as_str() {
+                "title" => Some(Scope::Title),
+                "zh" => Some(Scope::Zh),
+                "en" => Some(Scope::En),
+                "source" => Some(Scope::Source),
+                "date" => {
+                    is_date = true;
+                    Some(Scope::All)
+                }
+                _ => None,
+            };
+            if let Some(s) = known {
+                scope = s;
+                i += colon + 1;
+            }
+        }
+        let Some(&first) = chars.get(i) else { break };
+        if is_date {
+            let (atom, next) = lex_date(&chars, i)?;
+            items.push(Item::Atom { negated, atom });
+            i = next;
+            continue;
+        }
+        if let Some(close) = closing_quote(first) {
+            let end = chars[i + 1..].iter().position(|&c| c == close).map_or(chars.len(), |p| i + 1 + p);
+            let text: String = chars[i + 1..end].iter().collect();
+            if !text.trim().is_empty() {
+                let atom = Atom::Text { scope, text, quoted: true, prefix: false, fuzzy: 0 };
+                items.push(Item::Atom { negated, atom });
+            }
+            i = end + 1;
+            continue;
+        }
+        let end = chars[i..].iter().position(|&c| is_separator(c)).map_or(chars.len(), |p| i + p);
+        let word: String = chars[i..end].iter().collect();
+        i = end;
+        match word.as_str() {
+            "OR" | "||" if !negated && scope == Scope::All => items.push(Item::Or),
+            "AND" | "&&" if !negated && scope == Scope::All => items.push(Item::And),
+            "NOT" if !negated && scope == Scope::All => items.push(Item::Not),
+            _ => {
+                if let Some(atom) = word_atom(scope, &word) {
+                    items.push(Item::Atom { negated, atom });
+                }
+            }
+        }
+    }
+    Ok(items)
+}
+
+/// A bare word with its `*` (prefix) or `~N` (fuzzy) suffix.
+fn word_atom(scope: Scope, word: &str) -> Option<Atom> {
+    let (mut text, mut prefix, mut fuzzy) = (word, false, 0);
+    if let Some(stripped) = text.strip_suffix('*') {
+        text = stripped;
+        prefix = true;
+    } else if let Some(tilde) = text.rfind('~') {
+        let distance = &text[tilde + 1..];
+        if distance.is_empty() || distance.chars().all(|c| c.is_ascii_digit()) {
+            fuzzy = distance.parse::<u8>().unwrap_or(1).clamp(1, 2);
+            text = &text[..tilde];
+        }
+    }
+    let has_content = text.chars().any(|c| c.is_alphanumeric());
+    has_content.then(|| Atom::Text { scope, text: text.to_string(), quoted: false, prefix, fuzzy })
+}
+
+/// `date:[A TO B]` (either end `*`), `date:{A TO B}`, or `date:A` (that day).
+fn lex_date(chars: &[char], start: usize) -> Result<(Atom, usize)> {
+    let bracket = matches!(chars[start], '[' | '{');
+    let end = if bracket {
+        chars[start..].iter().position(|&c| c == ']' || c == '}').map_or(chars.len(), |p| start + p + 1)
+    } else {
+        chars[start..].iter().position(|c| c.is_whitespace()).map_or(chars.len(), |p| start + p)
+    };
+    let raw: String = chars[start..end].iter().collect();
+    let bound = |s: &str| -> Result<Option<Date>> {
+        match s.trim() {
+            "" | "*" => Ok(None),
+            s => Date::parse_strict(s).map(Some),
+        }
+    };
+    let atom = if bracket {
+        let inner = raw.trim_start_matches(['[', '{']).trim_end_matches([']', '}']);
+        let (from, to) = inner
+            .split_once(" TO ")
+            .or_else(|| inner.split_once(" to "))
+            .or_else(|| inner.split_once(".."))
+            .ok_or_else(|| Error::Query(format!("date range {raw:?} needs the form [2023-11-01 TO 2023-12-31]")))?;
+        Atom::Dates { from: bound(from)?, to: bound(to)? }
+    } else {
+        let day = bound(&raw)?;
+        Atom::Dates { from: day, to: day }
+    };
+    Ok((atom, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(scope: Scope, t: &str) -> Atom {
+        Atom::Text { scope, text: t.into(), quoted: false, prefix: false, fuzzy: 0 }
+    }
+
+    fn clause(negated: bool, atoms: Vec<Atom>) -> Clause {
+        Clause { negated, any_of: atoms }
+    }
+
+    #[test]
+    fn words_are_separate_required_clauses() {
+        assert_eq!(
+            parse("芬太尼 entity").unwrap(),
+            vec![clause(false, vec![text(Scope::All, "芬太尼")]), clause(false, vec![text(Scope::All, "entity")])]
+        );
+    }
+
+    #[test]
+    fn or_groups_neighbours_and_not_negates() {
+        let got = parse("a OR b -c NOT d").unwrap();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0], clause(false, vec![text(Scope::All, "a"), text(Scope::All, "b")]));
+        assert_eq!(got[1], clause(true, vec![text(Scope::All, "c")]));
+        assert_eq!(got[2], clause(true, vec![text(Scope::All, "d")]));
+    }
+
+    #[test]
+    fn phrases_fields_prefix_and_fuzzy() {
+        let got = parse("title:\"entity list\" zh:芬太尼 fent* fentanil~ opioid~2").unwrap();
+        assert_eq!(
+            got[0].any_of[0],
+            Atom::Text { scope: Scope::Title, text: "entity list".into(), quoted: true, prefix: false, fuzzy: 0 }
+        );
+        assert_eq!(got[1].any_of[0], text(Scope::Zh, "芬太尼"));
+        assert!(matches!(&got[2].any_of[0], Atom::Text { prefix: true, text, .. } if text == "fent"));
+        assert!(matches!(&got[3].any_of[0], Atom::Text { fuzzy: 1, text, .. } if text == "fentanil"));
+        assert!(matches!(&got[4].any_of[0], Atom::Text { fuzzy: 2, .. }));
+    }
+
+    #[test]
+    fn chinese_quotes_and_full_width_syntax() {
+        let got = parse("“实体清单” ｔｉｔｌｅ：芬太尼").unwrap();
+        assert!(matches!(&got[0].any_of[0], Atom::Text { quoted: true, text, .. } if text == "实体清单"));
+        assert_eq!(got[1].any_of[0], text(Scope::Title, "芬太尼"));
+    }
+
+    #[test]
+    fn dates() {
+        let got = parse("date:[2023-11-01 TO *] date:2023-11-14").unwrap();
+        assert_eq!(got[0].any_of[0], Atom::Dates { from: Date::new(2023, 11, 1), to: None });
+        let day = Date::new(2023, 11, 14);
+        assert_eq!(got[1].any_of[0], Atom::Dates { from: day, to: day });
+        assert!(parse("date:[2023-13-01 TO *]").unwrap_err().to_string().contains("2023-13-01"));
+        assert!(parse("date:[2023-11-01]").unwrap_err().to_string().contains("TO"));
+    }
+
+    #[test]
+    fn lenient_with_malformed_input() {
+        assert!(
+            matches!(&parse("\"unclosed phrase").unwrap()[0].any_of[0], Atom::Text { quoted: true, text, .. } if text == "unclosed phrase")
+        );
+        assert_eq!(parse("OR a OR").unwrap(), vec![clause(false, vec![text(Scope::All, "a")])]);
+        assert_eq!(parse("http://x.org").unwrap()[0].any_of[0], text(Scope::All, "http://x.org"));
+        assert_eq!(parse("((a))").unwrap()[0].any_of[0], text(Scope::All, "a"));
+        for empty in ["", "   ", "OR", "-", "\"\"", "!!!", "NOT"] {
+            assert!(parse(empty).is_err(), "{empty:?}");
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Shared fixtures and helpers.
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+use tempfile::TempDir;
+
+/// A seed-format news file: source, title, date line, Chinese summary, timestamp, English body.
+pub const SEED_FENTANYL: &str = "测试新闻社
+
+Officials discuss fentanyl and the entity list
+
+November 14, 2023   2 min   120 words
+
+美国政府计划解除对中国法医科学研究院的限制，以换取中方在芬太尼问题上的合作。该研究院此前被列入实体清单。
+
+2023-11-14T16:37:42Z
+A photo caption that mentions nothing in particular.
+
+Washington put the institute on the Commerce Department's \"entity list\" in 2020, barring it from American exports.
+
+Officials hope the talks will reduce the flow of fentanyl precursors.
+";
+
+/// Seed-format, trade topic, no fentanyl.
+pub const SEED_CHIPS: &str = "科技观察
+
+New rules add chip makers to the entity list
+
+December 2, 2022   2 min   90 words
+
+美国商务部将多家芯片企业列入实体清单，限制其获得先进技术。
+
+2022-12-02T20:30:00Z
+The Commerce Department added chip makers to the entity list on Friday.
+
+The list now covers dozens of firms.
+";
+
+/// A generic text file: a title line and paragraphs in both scripts.
+pub const PLAIN_NOTES: &str = "Notes on vaccines
+
+新版疫苗针对变异株，老年人应尽早接种以降低重症风险。
+
+Updated vaccines target the new variant and older adults should get them early.
+";
+
+/// Chinese with a 30-character run and no punctuation (tantivy's default analyzer would drop it).
+pub const LONG_RUN: &str = "长句测试
+
+这是一个没有任何标点符号而且长度超过二十个汉字的中文句子用来测试分析器
+";
+
+/// JSON lines with ids.
+pub const BRIEFS_JSONL: &str = r#"{"id": "b1", "title": "芬太尼检测试纸上架", "date": "2024-02-20", "text": "多个城市的药店开始销售芬太尼检测试纸。\nFentanyl test strips are now sold in pharmacies."}
+{"id": "b2", "title": "Port seizure", "date": "2024-03-05", "text": "Inspectors seized counterfeit pills laced with fentanyl."}
+"#;
+
+/// A temporary working folder with a `corpus/`.
+pub struct Fixture {
+    pub dir: TempDir,
+}
+
+impl Fixture {
+    /// An empty working folder with an empty corpus.
+    pub fn empty() -> Fixture {
+        let dir = tempfile::tempdir().expect("temp dir");
+        std::fs::create_dir_all(dir.path().join("corpus")).unwrap();
+        Fixture { dir }
+    }
+
+    /// The standard fixture corpus.
+    pub fn standard() -> Fixture {
+        let f = Fixture::empty();
+        f.write("corpus/news/fentanyl.txt", SEED_FENTANYL);
+        f.write("corpus/news/chips.txt", SEED_CHIPS);
+        f.write("corpus/notes.md", PLAIN_NOTES);
+        f.write("corpus/long.txt", LONG_RUN);
+        f.write("corpus/briefs.jsonl", BRIEFS_JSONL);
+        f
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, text: &str) {
+        self.write_bytes(rel, text.as_bytes());
+    }
+
+    pub fn write_bytes(&self, rel: &str, bytes: &[u8]) {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, bytes).unwrap();
+    }
+
+    /// `sou ARGS` run in the fixture folder.
+    pub fn sou(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::cargo_bin("sou").expect("binary built");
+        cmd.current_dir(self.dir.path()).args(args).env("NO_COLOR", "1");
+        cmd
+    }
+
+    /// Runs `sou index` and asserts success.
+    pub fn index(&self) {
+        self.sou(&["index", "-q"]).assert().success();
+    }
+
+    /// Runs a JSON search and returns the hits.
+    pub fn search_json(&self, query: &str) -> Vec<serde_json::Value> {
+        let out = self.sou(&["search", query, "--json", "--limit", "50"]).output().unwrap();
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("each line is JSON"))
+            .collect()
+    }
+
+    /// Ids of the hits of a search, in rank order.
+    pub fn ids(&self, query: &str) -> Vec<String> {
+        self.search_json(query).iter().map(|h| h["id"].as_str().unwrap().to_string()).collect()
+    }
+}
+
+/// The highlighted substrings of a snippet JSON object, using its byte ranges.
+pub fn highlighted(snippet: &serde_json::Value) -> Vec<String> {
+    let text = snippet["text"].as_str().unwrap();
+    snippet["highlights"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let (s, e) = (r[0].as_u64().unwrap() as usize, r[1].as_u64().unwrap() as usize);
+            text[s..e].to_string()
+        })
+        .collect()
+}

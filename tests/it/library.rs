@@ -1,0 +1,60 @@
+//! The library API, as an embedding program uses it.
+
+use sou::{Document, Index, Query};
+
+fn doc(id: &str, title: &str, text: &str) -> Document {
+    Document::new(id, title).with_text(text)
+}
+
+#[test]
+fn add_search_replace_and_delete_by_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::create(dir.path().join("i")).unwrap();
+    index.add_documents([doc("a", "Fentanyl", "芬太尼危机"), doc("b", "Chips", "实体清单")]).unwrap();
+    assert_eq!(index.num_docs(), 2);
+    // Same id again replaces, never duplicates.
+    index.add_documents([doc("a", "Fentanyl again", "芬太尼危机加剧")]).unwrap();
+    assert_eq!(index.num_docs(), 2);
+    let results = index.search(&Query::new("芬太尼")).unwrap();
+    assert_eq!(results.total, 1);
+    assert_eq!(results.hits[0].title, "Fentanyl again");
+    index.delete_document("a").unwrap();
+    assert_eq!(index.search(&Query::new("芬太尼")).unwrap().total, 0);
+    assert_eq!(index.document("b").unwrap().unwrap().zh, "实体清单");
+}
+
+#[test]
+fn reopening_registers_the_analyzers_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("i");
+    {
+        let index = Index::create(&path).unwrap();
+        index.add_documents([doc("a", "t", "中国法医科学研究院发布报告")]).unwrap();
+    }
+    let index = Index::open(&path).unwrap();
+    // Words only exist if the jieba analyzer was used at index time and query time alike.
+    assert_eq!(index.search(&Query::new("研究院")).unwrap().total, 1);
+    assert_eq!(index.search(&Query::new("报告")).unwrap().total, 1);
+}
+
+#[test]
+fn results_serialize_to_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::create(dir.path().join("i")).unwrap();
+    index.add_documents([doc("a", "Fentanyl", "Fentanyl precursors.")]).unwrap();
+    let results = index.search(&Query::new("fentanyl")).unwrap();
+    let json = serde_json::to_value(&results).unwrap();
+    assert_eq!(json["total"], 1);
+    assert_eq!(json["hits"][0]["snippets"]["en"]["highlights"][0], serde_json::json!([0, 8]));
+}
+
+#[test]
+fn opening_a_folder_that_is_not_an_index_fails_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("precious.txt"), "data").unwrap();
+    let err = Index::open_or_create(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("not a sou index"), "{err}");
+    assert!(dir.path().join("precious.txt").exists());
+    let err = Index::open(dir.path().join("missing")).unwrap_err();
+    assert!(err.to_string().contains("no index"), "{err}");
+}

@@ -1,0 +1,6 @@
+//! End-to-end tests: the `sou` binary through assert_cmd, and the library API, over fixtures
+//! written into temporary folders (no dependency on the bundled corpus or ../shared).
+
+mod cli;
+mod common;
+mod library;
