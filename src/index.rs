@@ -171,10 +171,11 @@ impl Index {
         if is_occupied(path) {
             return Err(Error::NotAnIndex(path.into()));
         }
-        fs::create_dir_all(path)?;
+        // Check the dictionary before touching the disk, so a bad one leaves nothing behind.
         let dict = options.user_dict.as_deref().map(read_user_dict).transpose()?;
         let dict_path = path.join(USER_DICT_FILE);
         let segmenter = segmenter_for(dict.as_deref(), options.user_dict.as_deref().unwrap_or(&dict_path))?;
+        fs::create_dir_all(path)?;
         if let Some(dict) = &dict {
             fs::write(&dict_path, dict)?;
         }

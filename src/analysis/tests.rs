@@ -1,1 +1,111 @@
+//! Table-driven tests of the analyzers: exact tokens, byte offsets and positions.
 
+use super::*;
+
+/// `(text, start, end, position)` of each word-field token, kinds ignored except sub-words
+/// and compounds, which are marked with a `+` and `*` prefix.
+fn words(text: &str, mode: Mode) -> Vec<(String, usize, usize, usize)> {
+    let mut out = Vec::new();
+    word_tokens(text, &Segmenter::default(), mode, |t| {
+        let mark = match t.kind {
+            TokenKind::SubWord => "+",
+            TokenKind::Compound => "*",
+            _ => "",
+        };
+        out.push((format!("{mark}{}", t.text), t.start, t.end, t.position));
+    });
+    out
+}
+
+fn grams(text: &str) -> Vec<(String, usize, usize, usize)> {
+    let mut out = Vec::new();
+    gram_tokens(text, |t| out.push((t.text, t.start, t.end, t.position)));
+    out
+}
+
+macro_rules! token_table {
+    ($($name:ident: $f:expr, $input:expr => [$(($t:expr, $s:expr, $e:expr, $p:expr)),* $(,)?];)*) => {
+        $(
+            #[test]
+            fn $name() {
+                let expected: Vec<(String, usize, usize, usize)> = vec![$(($t.to_string(), $s, $e, $p)),*];
+                let got = $f($input);
+                assert_eq!(got, expected, "\ninput: {:?}", $input);
+            }
+        )*
+    };
+}
+
+fn index_words(text: &str) -> Vec<(String, usize, usize, usize)> {
+    words(text, Mode::Index)
+}
+
+fn query_words(text: &str) -> Vec<(String, usize, usize, usize)> {
+    words(text, Mode::Query)
+}
+
+token_table! {
+    empty_input: index_words, "" => [];
+    whitespace_only: index_words, " \t\n\u{3000} " => [];
+    punctuation_only: index_words, "，。！？…—" => [];
+    english_like_tantivy_default: index_words, "Entity List, 2020!" => [
+        ("entity", 0, 6, 0), ("list", 7, 11, 1), ("2020", 13, 17, 2),
+    ];
+    chinese_words: index_words, "法医科学研究院" => [
+        ("法医", 0, 6, 0), ("科学", 6, 12, 1), ("研究院", 12, 21, 2), ("+研究", 12, 18, 2),
+    ];
+    chinese_words_at_query_time_have_no_sub_words: query_words, "法医科学研究院" => [
+        ("法医", 0, 6, 0), ("科学", 6, 12, 1), ("研究院", 12, 21, 2),
+    ];
+    sub_words_share_their_word_position: index_words, "美国政府计划" => [
+        ("美国政府", 0, 12, 0), ("+美国", 0, 6, 0), ("+国政", 3, 9, 0), ("+政府", 6, 12, 0), ("计划", 12, 18, 1),
+    ];
+    mixed_scripts_share_one_position_sequence: index_words, "COVID-19疫苗" => [
+        ("covid", 0, 5, 0), ("19", 6, 8, 1), ("疫苗", 8, 14, 2),
+    ];
+    year_and_month: index_words, "2023年11月" => [("2023", 0, 4, 0), ("年", 4, 7, 1), ("11", 7, 9, 2), ("月", 9, 12, 3)];
+    hyphenated_brand: index_words, "SK-II" => [("sk", 0, 2, 0), ("ii", 3, 5, 1)];
+    letter_digit_compound: index_words, "iPhone15 Pro" => [
+        ("*iphone15", 0, 8, 0), ("iphone", 0, 6, 0), ("15", 6, 8, 1), ("pro", 9, 12, 2),
+    ];
+    full_width_is_folded_with_original_offsets: index_words, "ＣＯＶＩＤ－１９" => [("covid", 0, 15, 0), ("19", 18, 24, 1)];
+    traditional_is_simplified_with_original_offsets: index_words, "實體清單" => [("实体", 0, 6, 0), ("清单", 6, 12, 1)];
+    chinese_punctuation_separates: index_words, "芬太尼，危机。" => [("芬太尼", 0, 9, 0), ("危机", 12, 18, 1)];
+    token_of_40_bytes_is_dropped_but_keeps_its_place: index_words, "a bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb c" => [
+        ("a", 0, 1, 0), ("c", 43, 44, 2),
+    ];
+    grams_of_a_run: grams, "法医科学" => [("法医", 0, 6, 0), ("医科", 3, 9, 1), ("科学", 6, 12, 2), ("学$", 9, 12, 3)];
+    grams_single_character_run: grams, "药" => [("药$", 0, 3, 0)];
+    grams_leave_a_gap_between_runs: grams, "法医 科学" => [("法医", 0, 6, 0), ("医$", 3, 6, 1), ("科学", 7, 13, 3), ("学$", 10, 13, 4)];
+    grams_ignore_latin: grams, "COVID-19 vaccine" => [];
+    grams_of_traditional_and_full_width: grams, "ＡＢ實體" => [("实体", 6, 12, 0), ("体$", 9, 12, 1)];
+    grams_empty: grams, "" => [];
+}
+
+#[test]
+fn long_chinese_runs_are_segmented_not_dropped() {
+    let text = "这是一个没有任何标点符号而且长度超过二十个汉字的中文句子用来测试分析器";
+    let tokens = query_words(text);
+    assert!(tokens.len() > 10, "{tokens:?}");
+    let joined: String = tokens.iter().map(|t| t.0.as_str()).collect();
+    assert_eq!(joined, text);
+    assert!(tokens.iter().all(|t| t.0.len() < latin::MAX_TOKEN_BYTES));
+    // Positions are consecutive and offsets cover the text in order.
+    for (i, t) in tokens.iter().enumerate() {
+        assert_eq!(t.3, i);
+        assert_eq!(&text[t.1..t.2], t.0);
+    }
+}
+
+#[test]
+fn offsets_always_point_at_the_original_text() {
+    for text in ["ＣＯＶＩＤ－１９疫苗 實體清單", "法醫科學研究院，ＳＫ－ＩＩ", "mixed 中文 and English 文本"]
+    {
+        for t in analyze(text, &Segmenter::default(), Mode::Index) {
+            let original = &text[t.start..t.end];
+            let normalized = normalize::normalize(original).text.to_lowercase();
+            let term = t.text.trim_end_matches(RUN_END);
+            assert!(normalized.contains(term) || term.contains(normalized.as_str()), "{t:?} vs {original:?}");
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! End-to-end tests: the `sou` binary through assert_cmd, and the library API, over fixtures
 //! written into temporary folders (no dependency on the bundled corpus or ../shared).
 
+mod chinese;
 mod cli;
 mod common;
 mod library;

@@ -598,3 +598,6 @@ impl Index {
         Ok(SearchResults { total, hits, any, notices, elapsed_ms: started.elapsed().as_secs_f64() * 1e3 })
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,177 @@
+//! Search semantics on small in-memory fixtures, and a property test of Chinese recall and
+//! phrase precision over the bundled corpus.
+
+use std::collections::BTreeSet;
+
+use proptest::prelude::*;
+
+use crate::analysis::{normalize, script};
+use crate::{Document, Index, Query};
+
+fn index_of(docs: &[(&str, &str, &str)]) -> (tempfile::TempDir, Index) {
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::create(dir.path().join("i")).unwrap();
+    index.add_documents(docs.iter().map(|(id, title, text)| Document::new(*id, *title).with_text(text))).unwrap();
+    (dir, index)
+}
+
+fn ids(index: &Index, query: &str) -> Vec<String> {
+    index.search(&Query::new(query).limit(100)).unwrap().hits.into_iter().map(|h| h.id).collect()
+}
+
+fn id_set(index: &Index, query: &str) -> BTreeSet<String> {
+    ids(index, query).into_iter().collect()
+}
+
+fn set(items: &[&str]) -> BTreeSet<String> {
+    items.iter().map(|s| s.to_string()).collect()
+}
+
+#[test]
+fn simplified_finds_traditional_and_back() {
+    let (_d, index) = index_of(&[
+        ("trad", "疫苗", "衛生福利部疾病管制署宣布流感疫苗接種計畫正式開跑。"),
+        ("simp", "清单", "美国商务部扩大实体清单。"),
+    ]);
+    assert_eq!(ids(&index, "卫生福利部"), vec!["trad"]);
+    assert_eq!(ids(&index, "\"接种计划\""), vec!["trad"]);
+    assert_eq!(ids(&index, "實體清單"), vec!["simp"]);
+    assert_eq!(ids(&index, "\"實體清單\""), vec!["simp"]);
+    // The snippet highlights the original Traditional characters.
+    let hit = &index.search(&Query::new("接种")).unwrap().hits[0];
+    let zh = hit.snippets.zh.as_ref().unwrap();
+    let [s, e] = zh.highlights[0];
+    assert_eq!(&zh.text[s..e], "接種");
+}
+
+#[test]
+fn a_piece_of_a_longer_word_is_found() {
+    let (_d, index) = index_of(&[
+        ("lab", "t", "中国法医科学研究院发布报告"),
+        ("app", "t", "这个软件安装简单方便"),
+        ("none", "t", "科学家发布新报告"),
+    ]);
+    assert_eq!(ids(&index, "法医"), vec!["lab"]);
+    assert_eq!(ids(&index, "\"法医科学\""), vec!["lab"]);
+    assert_eq!(ids(&index, "医科"), vec!["lab"]);
+    assert_eq!(ids(&index, "究院"), vec!["lab"]);
+    assert_eq!(ids(&index, "简单"), vec!["app"]);
+    assert_eq!(ids(&index, "装简"), vec!["app"]);
+    assert_eq!(id_set(&index, "院"), set(&["lab"]));
+    assert_eq!(id_set(&index, "报告"), set(&["lab", "none"]));
+}
+
+#[test]
+fn whole_word_matches_rank_above_character_matches() {
+    let (_d, index) =
+        index_of(&[("inside", "t", "中国法医科学研究院发布报告"), ("word", "t", "这所医科大学的医科专业很有名")]);
+    assert_eq!(ids(&index, "医科"), vec!["word", "inside"]);
+}
+
+#[test]
+fn quoted_chinese_is_exact_unquoted_is_not() {
+    let (_d, index) = index_of(&[("apart", "t", "法医 与 科学"), ("together", "t", "法医科学研究")]);
+    assert_eq!(ids(&index, "\"法医科学\""), vec!["together"]);
+    assert_eq!(id_set(&index, "法医科学"), set(&["apart", "together"]));
+    assert_eq!(ids(&index, "法医科学")[0], "together");
+}
+
+#[test]
+fn mixed_tokens_are_found_by_parts_and_whole_in_both_fields() {
+    let (_d, index) = index_of(&[
+        ("zh", "t", "新版COVID-19疫苗于2023年11月上市，SK-II和iPhone15也有促销。"),
+        ("en", "t", "The COVID-19 vaccine launched in November 2023. SK-II and the iPhone15 were on sale."),
+    ]);
+    for (query, expected) in [
+        ("covid-19", &["en", "zh"][..]),
+        ("COVID-19疫苗", &["zh"][..]),
+        ("\"COVID-19疫苗\"", &["zh"][..]),
+        ("疫苗", &["zh"][..]),
+        ("covid", &["en", "zh"][..]),
+        ("2023年", &["zh"][..]),
+        ("\"2023年11月\"", &["zh"][..]),
+        ("11月", &["zh"][..]),
+        ("2023", &["en", "zh"][..]),
+        ("sk-ii", &["en", "zh"][..]),
+        ("SK", &["en", "zh"][..]),
+        ("iphone15", &["en", "zh"][..]),
+        ("iphone", &["en", "zh"][..]),
+        ("\"iphone 15\"", &["en", "zh"][..]),
+        ("vaccine", &["en"][..]),
+    ] {
+        assert_eq!(id_set(&index, query), set(expected), "query {query}");
+    }
+}
+
+#[test]
+fn full_width_query_matches_half_width_text() {
+    let (_d, index) = index_of(&[("a", "t", "COVID-19 vaccine"), ("b", "t", "ＣＯＶＩＤ－１９疫苗")]);
+    assert_eq!(id_set(&index, "ＣＯＶＩＤ－１９"), set(&["a", "b"]));
+    assert_eq!(id_set(&index, "covid-19"), set(&["a", "b"]));
+}
+
+/// Documents of the bundled corpus, read with the same code as `sou index`.
+fn bundled_corpus() -> Vec<Document> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let mut docs = Vec::new();
+    for found in crate::corpus::walk(&root, None) {
+        if let crate::corpus::Found::File(file) = found {
+            crate::corpus::read_file(&file, u64::MAX, &mut |d| docs.push(d)).unwrap();
+        }
+    }
+    assert!(docs.len() >= 15);
+    docs
+}
+
+/// All Han text of a document, normalized: what the recall field indexes.
+fn han_text(doc: &Document) -> String {
+    let all = [doc.title.as_str(), doc.source.as_deref().unwrap_or(""), &doc.zh, &doc.en].join("\n");
+    normalize::normalize(&all).text.into_owned()
+}
+
+/// Runs of Han characters in the corpus (normalized), to draw substrings from.
+fn han_runs(docs: &[Document]) -> Vec<Vec<char>> {
+    let mut runs = Vec::new();
+    for doc in docs {
+        let text = han_text(doc);
+        for run in script::runs(&text).filter(|r| r.han && r.end - r.start >= 6) {
+            runs.push(text[run.start..run.end].chars().collect());
+        }
+    }
+    runs
+}
+
+#[test]
+fn chinese_recall_is_complete_and_phrases_are_exact() {
+    let docs = bundled_corpus();
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::create(dir.path().join("i")).unwrap();
+    index.add_documents(docs.clone()).unwrap();
+    let texts: Vec<(String, String)> = docs.iter().map(|d| (d.id.clone(), han_text(d))).collect();
+    let runs = han_runs(&docs);
+    let containing = |needle: &str| -> BTreeSet<String> {
+        texts.iter().filter(|(_, t)| t.contains(needle)).map(|(id, _)| id.clone()).collect()
+    };
+
+    let config = ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() };
+    let strategy = (0..runs.len(), 0usize..1000, 2usize..=6, 0..runs.len(), 0usize..1000);
+    proptest!(config, |((run_index, start, len, other_run, other_start) in strategy)| {
+        let run = &runs[run_index];
+        let len = len.min(run.len());
+        let start = start % (run.len() - len + 1);
+        let needle: String = run[start..start + len].iter().collect();
+        let expected = containing(&needle);
+        prop_assert!(!expected.is_empty());
+        let unquoted = id_set(&index, &needle);
+        prop_assert!(expected.is_subset(&unquoted), "unquoted {needle}: missing {:?}", expected.difference(&unquoted).collect::<Vec<_>>());
+        let quoted = id_set(&index, &format!("\"{needle}\""));
+        prop_assert_eq!(&quoted, &expected, "quoted {}", needle);
+
+        // A string spliced from two places usually occurs nowhere: quoted must say so exactly.
+        let other = &runs[other_run];
+        let cut = other_start % other.len();
+        let spliced: String = run[start..start + len].iter().chain(&other[cut..(cut + 2).min(other.len())]).collect();
+        let quoted = id_set(&index, &format!("\"{spliced}\""));
+        prop_assert_eq!(&quoted, &containing(&spliced), "quoted spliced {}", spliced);
+    });
+}
