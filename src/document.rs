@@ -37,6 +37,15 @@ impl Document {
         route_paragraphs(text, &mut self.zh, &mut self.en);
         self
     }
+
+    /// Parses one JSON object (`id`, `title`, `text`, optional `date`, `source`, `zh`, `en`)
+    /// the way `.jsonl` files are read.
+    pub fn from_json_line(line: &str) -> Result<Document, String> {
+        match parse_json_line(line, "", 1) {
+            Some(result) => result.map_err(|JsonProblem(m)| m),
+            None => Err("empty line".into()),
+        }
+    }
 }
 
 /// The file formats sou reads.
