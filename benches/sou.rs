@@ -105,7 +105,10 @@ fn prepare(data: &Path) -> Vec<Corpus> {
         let law_lines: Vec<String> = json_lines(&data.join("zh-laws/corpus.jsonl.zst"))
             .flat_map(|v| {
                 let text = v["text"].as_str().unwrap_or_default().to_string();
-                text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).map(str::to_string).collect::<Vec<_>>()
+                text.lines()
+                    .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
             })
             .collect();
         let mut laws = law_lines.into_iter().cycle();

@@ -2,7 +2,7 @@
 //!
 //! Documents carry a Chinese and an English text; both are indexed with analyzers that split
 //! text into script runs (Han → jieba words, other → tantivy's default tokenization), plus a
-//! character-bigram recall field so any Chinese substring can be found. Hits come back with
+//! character-level recall field so any Chinese substring can be found. Hits come back with
 //! highlighted snippets in both languages.
 //!
 //! ```

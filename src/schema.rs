@@ -21,7 +21,7 @@ pub(crate) struct Fields {
     pub date: Field,
     pub zh: Field,
     pub en: Field,
-    /// Character bigrams of all Han text of the document: the recall field. Not stored.
+    /// Han characters of all text of the document, with positions: the recall field. Not stored.
     pub grams: Field,
 }
 

@@ -75,18 +75,25 @@ impl Segmenter {
     /// Calls `emit(start, end)` for the dictionary words of 2 and 3 characters inside a longer
     /// word, as jieba's search mode does, so 研究院 is also found by 研究.
     pub fn sub_words(&self, word: &str, mut emit: impl FnMut(usize, usize)) {
-        let bounds: Vec<usize> = word.char_indices().map(|(i, _)| i).chain([word.len()]).collect();
-        let chars = bounds.len() - 1;
+        // Han characters of the BMP are 3 bytes: most words need no offset table.
+        if word.len() <= 6 {
+            return;
+        }
+        let bmp = word.len() % 3 == 0 && word.chars().count() * 3 == word.len();
+        let bounds: Vec<usize> =
+            if bmp { Vec::new() } else { word.char_indices().map(|(i, _)| i).chain([word.len()]).collect() };
+        let chars = if bmp { word.len() / 3 } else { bounds.len() - 1 };
         if chars <= 2 {
             return;
         }
+        let at = |i: usize| if bmp { i * 3 } else { bounds[i] };
         let jieba = self.jieba();
         for len in [2, 3] {
             if chars <= len {
                 continue;
             }
             for i in 0..=chars - len {
-                let (start, end) = (bounds[i], bounds[i + len]);
+                let (start, end) = (at(i), at(i + len));
                 if jieba.has_word(&word[start..end]) {
                     emit(start, end);
                 }

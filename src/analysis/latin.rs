@@ -5,7 +5,7 @@
 /// Tokens at least this long (in bytes) are dropped, like tantivy's `RemoveLongFilter`.
 pub const MAX_TOKEN_BYTES: usize = 40;
 
-/// One word of non-Han text.
+/// One word of non-Han text (an owned, convenient form for query and snippet code).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LatinWord {
     /// Lowercased token text.
@@ -27,55 +27,91 @@ impl LatinWord {
     }
 }
 
-fn lowercase(s: &str) -> String {
-    if s.is_ascii() { s.to_ascii_lowercase() } else { s.to_lowercase() }
+/// Appends the lowercase form of `s` to `out`, like tantivy's `LowerCaser`.
+pub fn push_lowercase(s: &str, out: &mut String) {
+    if s.is_ascii() {
+        out.extend(s.bytes().map(|b| b.to_ascii_lowercase() as char));
+    } else {
+        out.extend(s.chars().flat_map(char::to_lowercase));
+    }
 }
 
-/// Calls `emit` for every token of `text`; `None` stands for a token dropped as too long,
-/// which still takes a position (as in tantivy, where positions are assigned before filters).
-pub fn words(text: &str, mut emit: impl FnMut(Option<LatinWord>)) {
-    let mut chars = text.char_indices().peekable();
-    while let Some((start, c)) = chars.next() {
+fn lowercase(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    push_lowercase(s, &mut out);
+    out
+}
+
+/// Calls `emit(Some((start, end)))` for the byte range of every token of `text`, and
+/// `emit(None)` for a token dropped as too long, which still takes a position (as in tantivy,
+/// where positions are assigned before filters).
+pub fn token_ranges(text: &str, mut emit: impl FnMut(Option<(usize, usize)>)) {
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // ASCII fast path: most non-Han text is ASCII.
+        let (c, len) = decode_at(text, i);
         if !c.is_alphanumeric() {
+            i += len;
             continue;
         }
-        let mut end = start + c.len_utf8();
-        while let Some(&(i, c)) = chars.peek() {
+        let start = i;
+        i += len;
+        while i < bytes.len() {
+            let (c, len) = decode_at(text, i);
             if !c.is_alphanumeric() {
                 break;
             }
-            end = i + c.len_utf8();
-            chars.next();
+            i += len;
         }
-        let raw = &text[start..end];
-        if raw.len() >= MAX_TOKEN_BYTES {
-            emit(None);
-            continue;
-        }
-        emit(Some(LatinWord { text: lowercase(raw), start, end, parts: compound_parts(raw, start) }));
+        emit((i - start < MAX_TOKEN_BYTES).then_some((start, i)));
     }
 }
 
-/// Splits a token at letter/digit boundaries; empty when it is all letters or all digits.
-fn compound_parts(raw: &str, offset: usize) -> Vec<(String, usize, usize)> {
-    let has_digit = raw.chars().any(|c| c.is_numeric());
-    let has_letter = raw.chars().any(|c| !c.is_numeric());
-    if !(has_digit && has_letter) {
-        return Vec::new();
+#[inline]
+fn decode_at(text: &str, i: usize) -> (char, usize) {
+    let b = text.as_bytes()[i];
+    if b < 0x80 {
+        (b as char, 1)
+    } else {
+        let c = text[i..].chars().next().expect("char boundary");
+        (c, c.len_utf8())
     }
-    let mut parts = Vec::new();
+}
+
+/// Byte ranges (relative to `raw`) of the letter/digit parts of a token; empty when it is all
+/// letters or all digits.
+pub fn compound_parts(raw: &str, mut emit: impl FnMut(usize, usize)) -> usize {
+    let has_digit = raw.chars().any(|c| c.is_numeric());
+    if !has_digit || raw.chars().all(|c| c.is_numeric()) {
+        return 0;
+    }
+    let mut count = 0;
     let mut part_start = 0;
     let mut prev_digit = None;
     for (i, c) in raw.char_indices() {
         let digit = c.is_numeric();
         if prev_digit.is_some_and(|p| p != digit) {
-            parts.push((lowercase(&raw[part_start..i]), offset + part_start, offset + i));
+            emit(part_start, i);
+            count += 1;
             part_start = i;
         }
         prev_digit = Some(digit);
     }
-    parts.push((lowercase(&raw[part_start..]), offset + part_start, offset + raw.len()));
-    parts
+    emit(part_start, raw.len());
+    count + 1
+}
+
+/// Calls `emit` for every token of `text` in owned form; `None` stands for a dropped token.
+pub fn words(text: &str, mut emit: impl FnMut(Option<LatinWord>)) {
+    token_ranges(text, |range| {
+        emit(range.map(|(start, end)| {
+            let raw = &text[start..end];
+            let mut parts = Vec::new();
+            compound_parts(raw, |s, e| parts.push((lowercase(&raw[s..e]), start + s, start + e)));
+            LatinWord { text: lowercase(raw), start, end, parts }
+        }))
+    });
 }
 
 #[cfg(test)]
@@ -95,6 +131,19 @@ mod tests {
         let long = "a".repeat(40);
         assert_eq!(texts(&format!("x {long} y")), vec!["x", "<long>", "y"]);
         assert_eq!(texts(&"b".repeat(39)), vec!["b".repeat(39)]);
+    }
+
+    #[test]
+    fn agrees_with_tantivy_on_mixed_text() {
+        use tantivy::tokenizer::TextAnalyzer;
+        let text = "Ünïcode café, NAÏVE 1,000 x86_64 don't — ½ Ⅻ ⑴ end";
+        let mut analyzer = TextAnalyzer::from(tantivy::tokenizer::SimpleTokenizer::default());
+        let mut expected = Vec::new();
+        let mut stream = analyzer.token_stream(text);
+        while let Some(t) = stream.next() {
+            expected.push(t.text.to_lowercase());
+        }
+        assert_eq!(texts(text), expected);
     }
 
     #[test]

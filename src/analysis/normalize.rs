@@ -45,14 +45,46 @@ fn needs_width_fold(c: char) -> bool {
 
 /// Normalizes `text`; borrows it unchanged when nothing needs folding or converting.
 pub fn normalize(text: &str) -> Normalized<'_> {
-    let has_wide = text.chars().any(needs_width_fold);
-    let has_han = text.chars().any(is_han);
+    if text.is_ascii() {
+        return Normalized { text: Cow::Borrowed(text), map: None };
+    }
+    let (mut has_wide, mut has_han, mut chars) = (false, false, 0);
+    for c in text.chars() {
+        has_wide |= needs_width_fold(c);
+        has_han |= is_han(c);
+        chars += 1;
+    }
     if !has_wide && !has_han {
         return Normalized { text: Cow::Borrowed(text), map: None };
     }
+    let converted: Cow<'_, str> = if has_han { Cow::Owned(to_simplified(text)) } else { Cow::Borrowed(text) };
+    // OpenCC converts phrases; one that changed length would break the character alignment
+    // that highlighting relies on. Then convert run by run, character by character if needed.
+    if converted.len() != text.len() || converted.chars().count() != chars {
+        return normalize_by_runs(text, has_wide);
+    }
+    if !has_wide {
+        return if converted == text {
+            Normalized { text: Cow::Borrowed(text), map: None }
+        } else {
+            Normalized { text: converted, map: None }
+        };
+    }
+    // Width folding changes byte lengths (3-byte full-width → 1-byte ASCII): map offsets.
     let mut out = String::with_capacity(text.len());
-    // Only width folding changes byte lengths (3-byte full-width → 1-byte ASCII); the offset map
-    // is needed only then.
+    let mut map = Vec::with_capacity(text.len() + 1);
+    for ((i, _), c) in text.char_indices().zip(converted.chars()) {
+        let folded = fold_width(c);
+        out.push(folded);
+        map.extend(std::iter::repeat_n(i as u32, folded.len_utf8()));
+    }
+    map.push(text.len() as u32);
+    Normalized { text: Cow::Owned(out), map: Some(map) }
+}
+
+/// Converts each Han run on its own, keeping an offset map.
+fn normalize_by_runs(text: &str, has_wide: bool) -> Normalized<'_> {
+    let mut out = String::with_capacity(text.len());
     let mut map: Option<Vec<u32>> = has_wide.then(|| Vec::with_capacity(text.len() + 1));
     for run in script::runs(text) {
         let piece = &text[run.start..run.end];
@@ -71,12 +103,8 @@ pub fn normalize(text: &str) -> Normalized<'_> {
     if let Some(map) = map.as_mut() {
         map.push(text.len() as u32);
     }
-    if map.is_none() && out == text {
-        return Normalized { text: Cow::Borrowed(text), map: None };
-    }
     if map.is_none() && out.len() != text.len() {
-        // Conversion changed byte lengths (a Han character outside the BMP mapped into it, or
-        // back): rebuild with an explicit map rather than return wrong offsets.
+        // A character outside the BMP mapped into it, or back: rebuild with an explicit map.
         return normalize_with_map(text);
     }
     Normalized { text: Cow::Owned(out), map }

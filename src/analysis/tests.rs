@@ -19,7 +19,7 @@ fn words(text: &str, mode: Mode) -> Vec<(String, usize, usize, usize)> {
 
 fn grams(text: &str) -> Vec<(String, usize, usize, usize)> {
     let mut out = Vec::new();
-    gram_tokens(text, |t| out.push((t.text, t.start, t.end, t.position)));
+    gram_tokens(text, |t| out.push((t.text.to_string(), t.start, t.end, t.position)));
     out
 }
 
@@ -74,11 +74,11 @@ token_table! {
     token_of_40_bytes_is_dropped_but_keeps_its_place: index_words, "a bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb c" => [
         ("a", 0, 1, 0), ("c", 43, 44, 2),
     ];
-    grams_of_a_run: grams, "法医科学" => [("法医", 0, 6, 0), ("医科", 3, 9, 1), ("科学", 6, 12, 2), ("学$", 9, 12, 3)];
-    grams_single_character_run: grams, "药" => [("药$", 0, 3, 0)];
-    grams_leave_a_gap_between_runs: grams, "法医 科学" => [("法医", 0, 6, 0), ("医$", 3, 6, 1), ("科学", 7, 13, 3), ("学$", 10, 13, 4)];
+    grams_of_a_run: grams, "法医科学" => [("法", 0, 3, 0), ("医", 3, 6, 1), ("科", 6, 9, 2), ("学", 9, 12, 3)];
+    grams_single_character_run: grams, "药" => [("药", 0, 3, 0)];
+    grams_leave_a_gap_between_runs: grams, "法医 科学" => [("法", 0, 3, 0), ("医", 3, 6, 1), ("科", 7, 10, 3), ("学", 10, 13, 4)];
     grams_ignore_latin: grams, "COVID-19 vaccine" => [];
-    grams_of_traditional_and_full_width: grams, "ＡＢ實體" => [("实体", 6, 12, 0), ("体$", 9, 12, 1)];
+    grams_of_traditional_and_full_width: grams, "ＡＢ實體" => [("实", 6, 9, 0), ("体", 9, 12, 1)];
     grams_empty: grams, "" => [];
 }
 
@@ -104,7 +104,7 @@ fn offsets_always_point_at_the_original_text() {
         for t in analyze(text, &Segmenter::default(), Mode::Index) {
             let original = &text[t.start..t.end];
             let normalized = normalize::normalize(original).text.to_lowercase();
-            let term = t.text.trim_end_matches(RUN_END);
+            let term = t.text.as_str();
             assert!(normalized.contains(term) || term.contains(normalized.as_str()), "{t:?} vs {original:?}");
         }
     }

@@ -345,15 +345,10 @@ impl Builder<'_> {
         }
     }
 
+    /// The run as a sequence of characters in the recall field: exactly where it occurs.
     fn gram_query(&self, run: &str) -> Option<Box<dyn TantivyQuery>> {
-        let grams = self.index.fields.grams;
-        let chars: Vec<char> = run.chars().collect();
-        if chars.len() == 1 {
-            return prefix_query(grams, run);
-        }
-        let bigrams: Vec<(usize, String)> =
-            chars.windows(2).enumerate().map(|(i, w)| (i, w.iter().collect())).collect();
-        phrase_query(grams, &bigrams)
+        let chars: Vec<(usize, String)> = run.chars().enumerate().map(|(i, c)| (i, c.to_string())).collect();
+        phrase_query(self.index.fields.grams, &chars)
     }
 
     /// An unquoted Han run: its words (all, or any in any-term mode) in the word fields, or the
