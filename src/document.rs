@@ -38,6 +38,12 @@ impl Document {
         self
     }
 
+    /// Approximate bytes the document occupies (its texts), for memory accounting.
+    pub fn size(&self) -> usize {
+        // Chinese text is indexed twice (words and characters) and so held twice.
+        self.id.len() + self.path.len() + 2 * (self.title.len() + self.zh.len()) + self.en.len() + 64
+    }
+
     /// Parses one JSON object (`id`, `title`, `text`, optional `date`, `source`, `zh`, `en`)
     /// the way `.jsonl` files are read.
     pub fn from_json_line(line: &str) -> Result<Document, String> {

@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tantivy::schema::Value;
-use tantivy::{IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{IndexReader, ReloadPolicy, TantivyDocument, Term};
 
 use crate::analysis::{self, ANALYZER_VERSION, Segmenter};
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::schema::{self, Fields};
+use crate::writer::DocWriter;
 
 /// Bumped when the schema or the meaning of stored fields changes.
 const FORMAT_VERSION: u32 = 1;
@@ -245,7 +246,7 @@ impl Index {
         Ok(self.reader.reload()?)
     }
 
-    pub(crate) fn writer(&self) -> Result<IndexWriter> {
+    pub(crate) fn writer(&self) -> Result<DocWriter> {
         let threads = self
             .options
             .threads
@@ -253,15 +254,17 @@ impl Index {
             .max(1);
         // tantivy needs at least 15 MB per thread.
         let memory = self.options.writer_memory.unwrap_or(DEFAULT_WRITER_MEMORY).max(threads * (16 << 20));
-        self.inner.writer_with_num_threads(threads, memory).map_err(|e| match e {
+        let writer = self.inner.writer_with_num_threads(threads, memory).map_err(|e| match e {
             tantivy::TantivyError::LockFailure(..) => Error::Locked(self.path.clone()),
             other => other.into(),
-        })
+        })?;
+        // Documents waiting for the indexing threads get half the budget again.
+        Ok(DocWriter::new(writer, memory / 2))
     }
 
     /// Commits with the version stamp as payload and makes the commit visible.
-    pub(crate) fn commit(&self, writer: &mut IndexWriter) -> Result<()> {
-        let mut prepared = writer.prepare_commit()?;
+    pub(crate) fn commit(&self, writer: &mut DocWriter) -> Result<()> {
+        let mut prepared = writer.inner.prepare_commit()?;
         prepared.set_payload(&serde_json::to_string(&self.stamp).expect("stamp serializes"));
         prepared.commit()?;
         self.reader.reload()?;
@@ -297,7 +300,7 @@ impl Index {
         let mut count = 0;
         for doc in docs {
             writer.delete_term(Term::from_field_text(self.fields.id, &doc.id));
-            writer.add_document(self.to_tantivy(&doc, 0))?;
+            writer.add(self.to_tantivy(&doc, 0), doc.size())?;
             count += 1;
         }
         self.commit(&mut writer)?;

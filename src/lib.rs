@@ -36,6 +36,7 @@ mod search;
 mod snippet;
 mod sync;
 mod syntax;
+mod writer;
 
 pub use analysis::Segmenter;
 pub use corpus::SkipReason;

@@ -216,7 +216,7 @@ impl Index {
             }
         }
         self.commit(&mut writer)?;
-        writer.wait_merging_threads()?;
+        writer.inner.wait_merging_threads()?;
         report.total_documents = self.num_docs();
         report.elapsed = started.elapsed();
         Ok(report)
@@ -233,7 +233,7 @@ impl Index {
     /// any earlier document with the same id so ids stay unique.
     fn index_file(
         &self,
-        writer: &tantivy::IndexWriter,
+        writer: &crate::writer::DocWriter,
         file: &SourceFile,
         existed: bool,
         ids: &mut IdFilter,
@@ -251,7 +251,7 @@ impl Index {
             if ids.may_exist(&doc.id) {
                 writer.delete_term(Term::from_field_text(self.fields.id, &doc.id));
             }
-            if let Err(e) = writer.add_document(self.to_tantivy(&doc, file.fingerprint)) {
+            if let Err(e) = writer.add(self.to_tantivy(&doc, file.fingerprint), doc.size()) {
                 failed = Some(e);
             }
             docs += 1;

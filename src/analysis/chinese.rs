@@ -79,7 +79,7 @@ impl Segmenter {
         if word.len() <= 6 {
             return;
         }
-        let bmp = word.len() % 3 == 0 && word.chars().count() * 3 == word.len();
+        let bmp = word.chars().count() * 3 == word.len();
         let bounds: Vec<usize> =
             if bmp { Vec::new() } else { word.char_indices().map(|(i, _)| i).chain([word.len()]).collect() };
         let chars = if bmp { word.len() / 3 } else { bounds.len() - 1 };
