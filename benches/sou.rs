@@ -1,7 +1,8 @@
 //! sou's benchmark harness: `cargo bench --bench sou [-- SECTION...]`.
 //!
 //! Sections: `index` (whole `sou index` processes: MB/s, docs/s, peak memory, index size),
-//! `extras` (the Chinese-analysis extras against a plain jieba + tantivy baseline), `query`
+//! `extras` (the Chinese-analysis extras against a plain jieba + tantivy baseline), `eval`
+//! (nDCG@10 on SciFact train and LeCaRD, with a jieba + BM25 baseline), `query`
 //! (warm latency in-process), `cold` (whole `sou search` processes). No section = all.
 //!
 //! Corpora come from `../shared/data` (or `$SOU_DATA`) and are unpacked once into
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use sou::{Document, Index, OpenOptions};
+use sou::{Document, Index, OpenOptions, Query};
 
 const SOU: &str = env!("CARGO_BIN_EXE_sou");
 
@@ -287,7 +288,8 @@ mod baseline {
         }
     }
 
-    pub fn index(docs: &[sou::Document], dir: &std::path::Path, threads: usize) -> tantivy::Result<()> {
+    /// Indexes the documents' title, Chinese and English text; returns the index.
+    pub fn index(docs: &[sou::Document], dir: &std::path::Path, threads: usize) -> tantivy::Result<tantivy::Index> {
         let mut b = Schema::builder();
         let text = |tokenizer: &str| {
             TextOptions::default()
@@ -314,7 +316,42 @@ mod baseline {
             writer.add_document(d)?;
         }
         writer.commit()?;
-        writer.wait_merging_threads()
+        writer.wait_merging_threads()?;
+        Ok(index)
+    }
+
+    /// Jieba + BM25 ranking: the query's jieba words (stop words removed) as alternatives in
+    /// the Chinese text field, as in the LeCaRD paper's baseline.
+    pub fn search(
+        index: &tantivy::Index,
+        query: &str,
+        stop_words: &std::collections::HashSet<String>,
+        limit: usize,
+    ) -> tantivy::Result<Vec<String>> {
+        use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
+        use tantivy::schema::Value;
+        let schema = index.schema();
+        let (zh, id) = (schema.get_field("zh")?, schema.get_field("id")?);
+        let terms: Vec<(Occur, Box<dyn Query>)> = JIEBA
+            .cut(query, true)
+            .into_iter()
+            .map(|t| t.word.trim().to_lowercase())
+            .filter(|w| !w.is_empty() && w.chars().any(char::is_alphanumeric) && !stop_words.contains(w))
+            .map(|w| {
+                let q: Box<dyn Query> =
+                    Box::new(TermQuery::new(tantivy::Term::from_field_text(zh, &w), IndexRecordOption::WithFreqs));
+                (Occur::Should, q)
+            })
+            .collect();
+        let searcher = index.reader()?.searcher();
+        let top = searcher
+            .search(&BooleanQuery::new(terms), &tantivy::collector::TopDocs::with_limit(limit).order_by_score())?;
+        top.into_iter()
+            .map(|(_, addr)| {
+                let doc: tantivy::TantivyDocument = searcher.doc(addr)?;
+                Ok(doc.get_first(id).and_then(|v| v.as_str()).unwrap_or_default().to_string())
+            })
+            .collect()
     }
 }
 
@@ -326,7 +363,7 @@ fn extras_section(corpora: &[Corpus]) {
     for corpus in corpora.iter().filter(|c| matches!(c.name, "news-mix" | "lecard")) {
         let docs = read_docs(corpus);
         // Load jieba in both before timing; the process-level section measures loading.
-        let _ = sou::analysis::analyze("预热", &sou::Segmenter::default(), sou::analysis::Mode::Index);
+        let _ = sou::analysis::analyze("预热", &sou::Segmenter::default());
         let base_dir = work_dir().join("extras-baseline");
         let _ = fs::remove_dir_all(&base_dir);
         fs::create_dir_all(&base_dir).unwrap();
@@ -349,6 +386,85 @@ fn extras_section(corpora: &[Corpus]) {
             mb(corpus.bytes) / full,
             full / base
         );
+    }
+}
+
+/// Mean nDCG@10, recall@100, MRR@10 of a ranking function over judged queries.
+fn score_runs(
+    queries: &[sou::QueryLine],
+    qrels: &sou::Qrels,
+    rank: impl Fn(&str) -> Vec<String>,
+) -> (f64, f64, f64, usize) {
+    let (mut ndcg, mut recall, mut mrr, mut n) = (0.0, 0.0, 0.0, 0);
+    for q in queries {
+        let Some(judged) = qrels.of(&q.id).filter(|j| j.values().any(|&g| g > 0)) else { continue };
+        let ranking = rank(&q.text);
+        ndcg += sou::ndcg_at(&ranking, judged, 10);
+        recall += sou::recall_at(&ranking, judged, 100);
+        mrr += sou::mrr_at(&ranking, judged, 10);
+        n += 1;
+    }
+    let n_f = n.max(1) as f64;
+    (ndcg / n_f, recall / n_f, mrr / n_f, n)
+}
+
+/// Retrieval quality on the third-party sets: sou's own ranking, and for LeCaRD a plain jieba
+/// + BM25 baseline over the same documents.
+fn eval_section(data: &Path, corpora: &[Corpus]) {
+    println!("\n### Retrieval quality (`sou eval` path: any-term BM25, top 100)\n");
+    println!("| set | system | queries | nDCG@10 | recall@100 | MRR@10 |");
+    println!("|---|---|---:|---:|---:|---:|");
+    let sets = [
+        (
+            "SciFact train",
+            "scifact",
+            data.join("beir-scifact/queries.train.jsonl"),
+            data.join("beir-scifact/qrels/train.tsv"),
+        ),
+        ("LeCaRD (87 q, 9,088-doc union)", "lecard", data.join("lecard/queries.jsonl"), data.join("lecard/qrels.tsv")),
+    ];
+    for (label, name, queries_path, qrels_path) in sets {
+        let corpus_path = if name == "scifact" {
+            let path = work_dir().join("scifact.jsonl");
+            if !path.exists() {
+                let mut out = BufWriter::new(File::create(&path).unwrap());
+                std::io::copy(&mut open_compressed(&data.join("beir-scifact/corpus.jsonl.gz")), &mut out).unwrap();
+            }
+            path
+        } else {
+            corpora.iter().find(|c| c.name == name).expect("prepared").path.clone()
+        };
+        let queries = sou::read_queries(&queries_path).unwrap();
+        let qrels = sou::Qrels::read(&qrels_path).unwrap();
+        let dir = work_dir().join(format!("eval-{name}"));
+        let _ = fs::remove_dir_all(&dir);
+        let index = Index::create(&dir).unwrap();
+        index.sync(std::slice::from_ref(&corpus_path), &sou::SyncOptions::default(), &sou::NoProgress).unwrap();
+        let (ndcg, recall, mrr, n) = score_runs(&queries, &qrels, |text| {
+            let query = Query::new(text).limit(100).any(true).snippet_chars(0);
+            index.search(&query).map(|r| r.hits.into_iter().map(|h| h.id).collect()).unwrap_or_default()
+        });
+        println!("| {label} | sou | {n} | {ndcg:.4} | {recall:.4} | {mrr:.4} |");
+        if name == "lecard" {
+            let docs = read_docs(corpora.iter().find(|c| c.name == name).unwrap());
+            let base_dir = work_dir().join("eval-lecard-baseline");
+            let _ = fs::remove_dir_all(&base_dir);
+            fs::create_dir_all(&base_dir).unwrap();
+            let base = baseline::index(&docs, &base_dir, 2).unwrap();
+            let stop: std::collections::HashSet<String> = fs::read_to_string(data.join("lecard/stopwords.txt"))
+                .unwrap_or_default()
+                .lines()
+                .map(|l| l.trim().to_string())
+                .filter(|l| !l.is_empty())
+                .collect();
+            for (system, stop_words) in
+                [("jieba + BM25 baseline, stop words removed", &stop), ("jieba + BM25 baseline", &Default::default())]
+            {
+                let (ndcg, recall, mrr, n) =
+                    score_runs(&queries, &qrels, |text| baseline::search(&base, text, stop_words, 100).unwrap());
+                println!("| {label} | {system} | {n} | {ndcg:.4} | {recall:.4} | {mrr:.4} |");
+            }
+        }
     }
 }
 
@@ -376,6 +492,9 @@ fn main() {
     }
     if wants("extras") && corpora.len() > 1 {
         extras_section(&corpora);
+    }
+    if let Some(data) = shared_data().filter(|_| wants("eval")) {
+        eval_section(&data, &corpora);
     }
     let _ = (percentile, BTreeMap::<(), ()>::new);
 }

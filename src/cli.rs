@@ -37,6 +37,8 @@ enum Command {
     Stats(StatsArgs),
     /// Show the tokens indexing and querying produce for a text.
     Analyze(AnalyzeArgs),
+    /// Score rankings against relevance judgments: nDCG@10, recall@100, MRR@10.
+    Eval(EvalArgs),
 }
 
 #[derive(Args)]
@@ -55,9 +57,12 @@ struct IndexArgs {
     /// Skip files larger than this many MiB (.jsonl files are streamed and exempt).
     #[arg(long, default_value_t = 64, value_name = "MIB")]
     max_file_mb: u64,
-    /// Index writer memory budget in MiB.
+    /// Index writer memory budget in MiB (documents waiting to be indexed get half as much again).
     #[arg(long, default_value_t = 256, value_name = "MIB")]
     memory_mb: usize,
+    /// Commit after this much input, so an interrupted run keeps what it committed.
+    #[arg(long, default_value_t = 64.0, value_name = "MIB")]
+    commit_every_mb: f64,
     /// Indexing threads [default: cores, at most 4].
     #[arg(long)]
     threads: Option<usize>,
@@ -82,10 +87,27 @@ enum Color {
     Never,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// Ranked hits with snippets, for people.
+    Human,
+    /// One JSON object per hit per line.
+    Json,
+    /// TREC run lines: `qid Q0 docid rank score sou`.
+    Trec,
+}
+
 #[derive(Args)]
 struct SearchArgs {
     /// The query (see README: words, "phrases", OR, -not, title:, zh:, en:, date:[A TO B], fent*).
-    query: String,
+    #[arg(required_unless_present = "batch")]
+    query: Option<String>,
+    /// Run every query of a JSON-lines file (`{"id", "text"}` per line) instead of QUERY.
+    #[arg(long, value_name = "QUERIES.jsonl", conflicts_with = "query")]
+    batch: Option<PathBuf>,
+    /// Output format [default: human; json with --json].
+    #[arg(long, value_enum)]
+    format: Option<Format>,
     /// Index folder [default: index, built from corpus/ when missing].
     #[arg(long)]
     index: Option<PathBuf>,
@@ -113,12 +135,34 @@ struct SearchArgs {
     /// Show how each hit's score was computed.
     #[arg(long)]
     explain: bool,
-    /// One JSON object per hit per line.
+    /// One JSON object per hit per line (same as --format json).
     #[arg(long)]
     json: bool,
     /// Colour highlights.
     #[arg(long, value_enum, default_value_t = Color::Auto)]
     color: Color,
+}
+
+#[derive(Args)]
+struct EvalArgs {
+    /// Queries, JSON lines `{"id", "text"}`.
+    #[arg(long, value_name = "Q.jsonl")]
+    queries: PathBuf,
+    /// Judgments, `qid<TAB>docid<TAB>grade` lines.
+    #[arg(long, value_name = "QRELS.tsv")]
+    qrels: PathBuf,
+    /// Index folder.
+    #[arg(long, default_value = DEFAULT_INDEX)]
+    index: PathBuf,
+    /// Require all query terms (default: any term, ranked by BM25, as reference runs do).
+    #[arg(long)]
+    all_terms: bool,
+    /// Print per-query scores too.
+    #[arg(long)]
+    per_query: bool,
+    /// JSON output.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -138,9 +182,6 @@ struct AnalyzeArgs {
     /// Use the user dictionary of this index, if it has one.
     #[arg(long)]
     index: Option<PathBuf>,
-    /// Show query-time tokens (no sub-words) instead of index-time tokens.
-    #[arg(long)]
-    query: bool,
     /// JSON output.
     #[arg(long)]
     json: bool,
@@ -157,6 +198,7 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Search(args) => search(args),
         Command::Stats(args) => stats(args),
         Command::Analyze(args) => analyze(args),
+        Command::Eval(args) => eval(args),
     }
 }
 
@@ -207,7 +249,11 @@ fn index(args: IndexArgs) -> Result<Outcome> {
     }
     .with_context(|| format!("cannot open index {}", args.index.display()))?;
     let progress = Progress { bar: progress_bar(args.quiet), quiet: args.quiet };
-    let sync = SyncOptions { max_file_bytes: args.max_file_mb << 20, ..SyncOptions::default() };
+    let sync = SyncOptions {
+        max_file_bytes: args.max_file_mb << 20,
+        commit_every_bytes: (args.commit_every_mb.max(0.0) * (1 << 20) as f64) as u64,
+        ..SyncOptions::default()
+    };
     let report = index.sync(&paths, &sync, &progress)?;
     progress.bar.finish_and_clear();
     if args.json {
@@ -252,9 +298,8 @@ fn open_for_search(path: Option<&Path>) -> Result<Index> {
     Ok(index)
 }
 
-fn search(args: SearchArgs) -> Result<Outcome> {
-    let index = open_for_search(args.index.as_deref())?;
-    let query = Query::new(&args.query)
+fn build_query(args: &SearchArgs, text: &str) -> Query {
+    Query::new(text)
         .limit(args.limit)
         .offset(args.offset)
         .any(args.any)
@@ -265,11 +310,12 @@ fn search(args: SearchArgs) -> Result<Outcome> {
             Sort::Date => SortBy::Date,
         })
         .snippet_chars(args.snippet_chars)
-        .explain(args.explain);
-    let results = index.search(&query)?;
-    for notice in &results.notices {
-        eprintln!("sou: {notice}");
-    }
+        .explain(args.explain)
+}
+
+fn search(args: SearchArgs) -> Result<Outcome> {
+    let index = open_for_search(args.index.as_deref())?;
+    let format = args.format.unwrap_or(if args.json { Format::Json } else { Format::Human });
     let stdout = io::stdout();
     let color = match args.color {
         Color::Always => true,
@@ -277,15 +323,80 @@ fn search(args: SearchArgs) -> Result<Outcome> {
         Color::Auto => stdout.is_terminal() && std::env::var_os("NO_COLOR").is_none(),
     };
     let mut out = io::BufWriter::new(stdout.lock());
-    if args.json {
-        output::write_json_lines(&mut out, &results)?;
-    } else {
-        output::write_human(&mut out, &results, color)?;
+    if let Some(batch) = &args.batch {
+        let queries = sou::read_queries(batch)?;
+        let mut any_hits = false;
+        for query in &queries {
+            let results = match index.search(&build_query(&args, &query.text)) {
+                Ok(results) => results,
+                Err(sou::Error::Query(message)) => {
+                    eprintln!("sou: query {}: {message}", query.id);
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
+            any_hits |= !results.hits.is_empty();
+            write_results(&mut out, &results, format, color, &query.id)?;
+        }
+        out.flush()?;
+        eprintln!("sou: ran {} queries", queries.len());
+        return Ok(if any_hits { Outcome::Success } else { Outcome::Partial });
     }
+    let text = args.query.as_deref().unwrap_or_default();
+    let results = index.search(&build_query(&args, text))?;
+    for notice in &results.notices {
+        eprintln!("sou: {notice}");
+    }
+    write_results(&mut out, &results, format, color, "1")?;
     out.flush()?;
-    let shown = results.hits.len();
-    eprintln!("sou: {} of {} hits in {:.1} ms", shown, results.total, results.elapsed_ms);
-    Ok(if shown > 0 { Outcome::Success } else { Outcome::Partial })
+    eprintln!("sou: {} of {} hits in {:.1} ms", results.hits.len(), results.total, results.elapsed_ms);
+    Ok(if results.hits.is_empty() { Outcome::Partial } else { Outcome::Success })
+}
+
+fn write_results(
+    out: &mut dyn Write,
+    results: &sou::SearchResults,
+    format: Format,
+    color: bool,
+    qid: &str,
+) -> io::Result<()> {
+    match format {
+        Format::Human => output::write_human(out, results, color),
+        Format::Json => output::write_json_lines(out, results),
+        Format::Trec => output::write_trec(out, qid, results, "sou"),
+    }
+}
+
+fn eval(args: EvalArgs) -> Result<Outcome> {
+    let index = Index::open(&args.index).with_context(|| format!("cannot open index {}", args.index.display()))?;
+    let queries = sou::read_queries(&args.queries)?;
+    let qrels = sou::Qrels::read(&args.qrels)?;
+    let any = !args.all_terms;
+    let report = index.evaluate(&queries, &qrels, |text| Query::new(text).limit(100).any(any).snippet_chars(0))?;
+    let mut out = io::stdout().lock();
+    if args.json {
+        if !args.per_query {
+            let summary = serde_json::json!({
+                "queries": report.queries, "ndcg_10": report.ndcg_10,
+                "recall_100": report.recall_100, "mrr_10": report.mrr_10,
+            });
+            serde_json::to_writer(&mut out, &summary)?;
+        } else {
+            serde_json::to_writer(&mut out, &report)?;
+        }
+        writeln!(out)?;
+    } else {
+        if args.per_query {
+            for q in &report.per_query {
+                writeln!(out, "{}\t{:.4}\t{:.4}\t{:.4}", q.id, q.ndcg_10, q.recall_100, q.mrr_10)?;
+            }
+        }
+        writeln!(out, "queries     {}", report.queries)?;
+        writeln!(out, "nDCG@10     {:.4}", report.ndcg_10)?;
+        writeln!(out, "recall@100  {:.4}", report.recall_100)?;
+        writeln!(out, "MRR@10      {:.4}", report.mrr_10)?;
+    }
+    Ok(if report.queries > 0 { Outcome::Success } else { Outcome::Partial })
 }
 
 fn stats(args: StatsArgs) -> Result<Outcome> {
@@ -314,8 +425,7 @@ fn analyze(args: AnalyzeArgs) -> Result<Outcome> {
         }
         None => sou::Segmenter::default(),
     };
-    let mode = if args.query { sou::analysis::Mode::Query } else { sou::analysis::Mode::Index };
-    let tokens = sou::analysis::analyze(&args.text, &segmenter, mode);
+    let tokens = sou::analysis::analyze(&args.text, &segmenter);
     let mut out = io::stdout().lock();
     for token in &tokens {
         if args.json {

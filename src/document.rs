@@ -342,4 +342,54 @@ mod tests {
         let err = parse_json_line("[]", "l.jsonl", 5).unwrap().unwrap_err();
         assert!(err.0.starts_with("line 5: expected a JSON object"), "{}", err.0);
     }
+
+    mod fuzz {
+        //! Property tests: no input makes the parsers panic. Longer runs:
+        //! `PROPTEST_CASES=200000 cargo test --release fuzz`.
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn text_like() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<String>(),
+                r#"[a-zA-Z0-9 ,.\n:#{}\[\]"-]{0,200}"#,
+                "[\u{4e00}-\u{4e80}\u{3000}-\u{3010}\u{ff01}-\u{ff5e} \n]{0,200}",
+                Just(String::from("---\ntitle: x\n---")),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn decoding_and_parsing_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+                if let Ok(decoded) = crate::encoding::decode(&bytes) {
+                    let text = decoded.into_text();
+                    let _ = parse_text(&text, "id", "stem");
+                    let _ = parse_markdown(&text, "id", "stem");
+                    let _ = parse_json(&text, "id");
+                }
+            }
+
+            #[test]
+            fn text_parsers_never_panic(text in text_like()) {
+                let doc = parse_text(&text, "id", "stem");
+                prop_assert_eq!(doc.id.as_str(), "id");
+                let _ = parse_markdown(&text, "id", "stem");
+                let _ = parse_json(&text, "id");
+                for (n, line) in text.lines().enumerate() {
+                    let _ = parse_json_line(line, "id", n + 1);
+                }
+            }
+
+            #[test]
+            fn json_lines_with_odd_values_never_panic(
+                id in prop_oneof![Just(serde_json::Value::Null), any::<i64>().prop_map(Into::into), any::<String>().prop_map(Into::into)],
+                title in any::<String>(),
+                text in text_like(),
+                date in any::<String>(),
+            ) {
+                let line = serde_json::json!({"id": id, "title": title, "text": text, "date": date}).to_string();
+                let _ = parse_json_line(&line, "f", 1);
+            }
+        }
+    }
 }

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use tantivy::schema::Value;
 use tantivy::{IndexReader, ReloadPolicy, TantivyDocument, Term};
 
+use crate::analysis::script::ScriptCounts;
 use crate::analysis::{self, ANALYZER_VERSION, Segmenter};
 use crate::document::Document;
 use crate::error::{Error, Result};
@@ -15,7 +16,7 @@ use crate::schema::{self, Fields};
 use crate::writer::DocWriter;
 
 /// Bumped when the schema or the meaning of stored fields changes.
-const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 2;
 /// The user dictionary is kept inside the index so queries always segment like indexing did.
 const USER_DICT_FILE: &str = "user_dict.txt";
 /// Default memory budget of the index writer.
@@ -284,6 +285,14 @@ impl Index {
         if let Some(date) = doc.date {
             out.add_date(f.date, date.to_tantivy());
         }
+        // The title is also the first value of the body field of its script: a title word then
+        // counts in the body's BM25 too ("flat" scoring), which ranks better than adding a
+        // separately normalized title field alone (SciFact train nDCG@10 0.694 vs 0.688).
+        // The body itself is always the last value.
+        let title_body = if ScriptCounts::of(&doc.title).is_chinese() { f.zh } else { f.en };
+        if !doc.title.is_empty() {
+            out.add_text(title_body, &doc.title);
+        }
         out.add_text(f.zh, &doc.zh);
         out.add_text(f.en, &doc.en);
         for text in [Some(&doc.title), doc.source.as_ref(), Some(&doc.zh), Some(&doc.en)].into_iter().flatten() {
@@ -337,6 +346,7 @@ impl Index {
     pub(crate) fn stored(&self, doc: &TantivyDocument) -> Document {
         let f = &self.fields;
         let text = |field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+        let body = |field| doc.get_all(field).last().and_then(|v| v.as_str()).unwrap_or_default().to_string();
         Document {
             id: text(f.id),
             path: text(f.path),
@@ -346,8 +356,8 @@ impl Index {
                 .get_first(f.date)
                 .and_then(|v| v.as_datetime())
                 .map(|d| crate::date::Date::from_unix_seconds(d.into_timestamp_secs())),
-            zh: text(f.zh),
-            en: text(f.en),
+            zh: body(f.zh),
+            en: body(f.en),
         }
     }
 

@@ -56,7 +56,8 @@ impl Highlighter {
                 latin::words(&normalized[run.start..run.end], |word| {
                     let Some(word) = word else { return };
                     let (start, end) = (run.start + word.start, run.start + word.end);
-                    if self.latin_matches(&word.text) {
+                    let raw = &normalized[start..end];
+                    if self.latin_matches(&word.text, raw) {
                         ranges.push((start, end));
                     } else {
                         for (_, s, e) in word.parts.iter().filter(|(p, _, _)| self.latin.contains(p)) {
@@ -92,8 +93,13 @@ impl Highlighter {
         }
     }
 
-    fn latin_matches(&self, word: &str) -> bool {
-        self.latin.contains(word) || self.prefixes.iter().any(|p| word.starts_with(p.as_str()))
+    /// A term matches exactly; a prefix query matches the lowercased word as written.
+    fn latin_matches(&self, term: &str, raw: &str) -> bool {
+        self.latin.contains(term)
+            || (!self.prefixes.is_empty() && {
+                let lower = raw.to_lowercase();
+                self.prefixes.iter().any(|p| lower.starts_with(p.as_str()))
+            })
     }
 }
 
@@ -230,7 +236,7 @@ mod tests {
 
     fn highlighter(latin: &[&str], han: &[&str]) -> Highlighter {
         Highlighter {
-            latin: latin.iter().map(|s| s.to_string()).collect(),
+            latin: latin.iter().map(|s| crate::analysis::latin::term(s)).collect(),
             prefixes: Vec::new(),
             han: han.iter().map(|s| s.to_string()).collect(),
             phrases: Vec::new(),
@@ -241,7 +247,7 @@ mod tests {
     fn phrases_match_only_consecutively() {
         let text = "The entity list grew. A list of each entity. COVID 19 and covid-19.";
         let mut h = highlighter(&[], &[]);
-        h.phrases = vec![vec!["entity".into(), "list".into()], vec!["covid".into(), "19".into()]];
+        h.phrases = vec![vec!["entiti".into(), "list".into()], vec!["covid".into(), "19".into()]];
         let got: Vec<&str> = h.find(text).iter().map(|&(s, e)| &text[s..e]).collect();
         assert_eq!(got, vec!["entity list", "COVID 19", "covid-19"]);
     }
@@ -267,7 +273,9 @@ mod tests {
         let ranges = h.find(text);
         assert_eq!(&text[ranges[0].0..ranges[0].1], "Entity List");
         assert_eq!(&text[ranges[1].0..ranges[1].1], "entity");
-        assert_eq!(ranges.len(), 2);
+        // Stemmed: "listed" is a match for "list".
+        assert_eq!(&text[ranges[2].0..ranges[2].1], "listed");
+        assert_eq!(ranges.len(), 3);
     }
 
     #[test]

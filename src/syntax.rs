@@ -279,4 +279,26 @@ mod tests {
             assert!(parse(empty).is_err(), "{empty:?}");
         }
     }
+
+    mod fuzz {
+        //! Property tests: any query text parses or fails cleanly. Longer runs:
+        //! `PROPTEST_CASES=200000 cargo test --release fuzz`.
+        use super::super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #[test]
+            fn parsing_never_panics(query in any::<String>()) {
+                let _ = parse(&query);
+            }
+
+            #[test]
+            fn syntax_soup_never_panics(query in "([\"“”「」()\\-*~:\\[\\]{} ]|OR|AND|NOT|TO|date:|title:|zh:|en|2023-11-01|芬太尼|fent|\u{3000}|：){0,20}") {
+                if let Ok(clauses) = parse(&query) {
+                    prop_assert!(!clauses.is_empty());
+                    prop_assert!(clauses.iter().all(|c| !c.any_of.is_empty()));
+                }
+            }
+        }
+    }
 }

@@ -71,35 +71,6 @@ impl Segmenter {
             emit(token.byte_start, token.byte_end);
         }
     }
-
-    /// Calls `emit(start, end)` for the dictionary words of 2 and 3 characters inside a longer
-    /// word, as jieba's search mode does, so 研究院 is also found by 研究.
-    pub fn sub_words(&self, word: &str, mut emit: impl FnMut(usize, usize)) {
-        // Han characters of the BMP are 3 bytes: most words need no offset table.
-        if word.len() <= 6 {
-            return;
-        }
-        let bmp = word.chars().count() * 3 == word.len();
-        let bounds: Vec<usize> =
-            if bmp { Vec::new() } else { word.char_indices().map(|(i, _)| i).chain([word.len()]).collect() };
-        let chars = if bmp { word.len() / 3 } else { bounds.len() - 1 };
-        if chars <= 2 {
-            return;
-        }
-        let at = |i: usize| if bmp { i * 3 } else { bounds[i] };
-        let jieba = self.jieba();
-        for len in [2, 3] {
-            if chars <= len {
-                continue;
-            }
-            for i in 0..=chars - len {
-                let (start, end) = (at(i), at(i + len));
-                if jieba.has_word(&word[start..end]) {
-                    emit(start, end);
-                }
-            }
-        }
-    }
 }
 
 /// Parses jieba's user-dictionary format; the error names the offending line.
@@ -137,15 +108,6 @@ mod tests {
         let words = cut(&Segmenter::default(), "芬太尼危机");
         assert_eq!(words.concat(), "芬太尼危机");
         assert!(words.contains(&"危机".to_string()), "{words:?}");
-    }
-
-    #[test]
-    fn sub_words_come_from_the_dictionary() {
-        let seg = Segmenter::default();
-        let word = "研究院";
-        let mut subs = Vec::new();
-        seg.sub_words(word, |s, e| subs.push(&word[s..e]));
-        assert_eq!(subs, vec!["研究"]);
     }
 
     #[test]

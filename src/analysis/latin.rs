@@ -1,14 +1,19 @@
-//! Tokens of non-Han text, exactly as tantivy's default analyzer makes them (split on
-//! non-alphanumerics, drop tokens of 40 bytes or more, lowercase), plus the parts of
-//! letter–digit compounds (iphone15 → iphone, 15) so those are searchable by their parts.
+//! Tokens of non-Han text as tantivy's default analyzer makes them (split on non-alphanumerics,
+//! drop tokens of 40 bytes or more, lowercase), then English Snowball stemming (vaccines and
+//! vaccinated find vaccine), plus the parts of letter–digit compounds (iphone15 → iphone, 15)
+//! so those are searchable by their parts.
+
+use std::sync::LazyLock;
 
 /// Tokens at least this long (in bytes) are dropped, like tantivy's `RemoveLongFilter`.
 pub const MAX_TOKEN_BYTES: usize = 40;
 
+static STEMMER: LazyLock<frostem::Stemmer> = LazyLock::new(|| frostem::Stemmer::new(frostem::Algorithm::English));
+
 /// One word of non-Han text (an owned, convenient form for query and snippet code).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LatinWord {
-    /// Lowercased token text.
+    /// The term: lowercased and stemmed token text.
     pub text: String,
     /// Byte range in the text given to [`words`].
     pub start: usize,
@@ -36,9 +41,35 @@ pub fn push_lowercase(s: &str, out: &mut String) {
     }
 }
 
-fn lowercase(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    push_lowercase(s, &mut out);
+/// Lucene's English stop words: dropped from ranking (any-term) queries only, never from the
+/// index, so phrases like "state of the art" still match exactly.
+const STOP_WORDS: [&str; 33] = [
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not", "of",
+    "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with",
+];
+
+static STOP_TERMS: LazyLock<std::collections::HashSet<String>> =
+    LazyLock::new(|| STOP_WORDS.iter().map(|w| term(w)).collect());
+
+/// Whether a term (as [`term`] makes it) is an English stop word.
+pub fn is_stop_term(term: &str) -> bool {
+    STOP_TERMS.contains(term)
+}
+
+/// Replaces `out` with the term of token `raw`: lowercased, then stemmed when it has letters.
+pub fn term_into(raw: &str, out: &mut String) {
+    out.clear();
+    push_lowercase(raw, out);
+    let has_letters = out.bytes().any(|b| b.is_ascii_alphabetic()) || !out.is_ascii();
+    if let (true, std::borrow::Cow::Owned(stemmed)) = (has_letters, STEMMER.stem(out)) {
+        *out = stemmed;
+    }
+}
+
+/// The term of token `raw`.
+pub fn term(raw: &str) -> String {
+    let mut out = String::with_capacity(raw.len());
+    term_into(raw, &mut out);
     out
 }
 
@@ -108,8 +139,8 @@ pub fn words(text: &str, mut emit: impl FnMut(Option<LatinWord>)) {
         emit(range.map(|(start, end)| {
             let raw = &text[start..end];
             let mut parts = Vec::new();
-            compound_parts(raw, |s, e| parts.push((lowercase(&raw[s..e]), start + s, start + e)));
-            LatinWord { text: lowercase(raw), start, end, parts }
+            compound_parts(raw, |s, e| parts.push((term(&raw[s..e]), start + s, start + e)));
+            LatinWord { text: term(raw), start, end, parts }
         }))
     });
 }
@@ -126,7 +157,7 @@ mod tests {
 
     #[test]
     fn matches_tantivys_default_analyzer() {
-        assert_eq!(texts("Hello, happy tax-payer!"), vec!["hello", "happy", "tax", "payer"]);
+        assert_eq!(texts("Hello, happy tax-payer!"), vec!["hello", "happi", "tax", "payer"]);
         assert_eq!(texts("ÉCOLE Straße"), vec!["école", "straße"]);
         let long = "a".repeat(40);
         assert_eq!(texts(&format!("x {long} y")), vec!["x", "<long>", "y"]);
@@ -141,9 +172,26 @@ mod tests {
         let mut expected = Vec::new();
         let mut stream = analyzer.token_stream(text);
         while let Some(t) = stream.next() {
-            expected.push(t.text.to_lowercase());
+            expected.push(term(&t.text));
         }
         assert_eq!(texts(text), expected);
+    }
+
+    #[test]
+    fn stems_english() {
+        assert_eq!(
+            texts("Vaccines vaccinated vaccine running entities"),
+            vec!["vaccin", "vaccin", "vaccin", "run", "entiti"]
+        );
+        assert_eq!(texts("2023 COVID"), vec!["2023", "covid"]);
+    }
+
+    #[test]
+    fn stop_words_are_recognized_after_stemming() {
+        for w in STOP_WORDS {
+            assert!(is_stop_term(&term(w)), "{w}");
+        }
+        assert!(!is_stop_term(&term("fentanyl")));
     }
 
     #[test]
@@ -151,7 +199,7 @@ mod tests {
         let mut got = Vec::new();
         words("iPhone15 SK-II", |w| got.push(w.unwrap()));
         assert_eq!(got[0].text, "iphone15");
-        assert_eq!(got[0].parts, vec![("iphone".to_string(), 0, 6), ("15".to_string(), 6, 8)]);
+        assert_eq!(got[0].parts, vec![("iphon".to_string(), 0, 6), ("15".to_string(), 6, 8)]);
         assert_eq!(got[0].width(), 2);
         assert_eq!(got[1].text, "sk");
         assert!(got[1].parts.is_empty());

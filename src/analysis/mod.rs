@@ -17,22 +17,12 @@ use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 pub use chinese::Segmenter;
 
 /// Bumped whenever analysis output changes: an index built by another version is refused.
-pub const ANALYZER_VERSION: u32 = 2;
+pub const ANALYZER_VERSION: u32 = 5;
 
 /// Name of the word analyzer (title, source, zh, en fields).
 pub(crate) const WORDS: &str = "sou_words";
 /// Name of the character recall analyzer (the gram field).
 pub(crate) const GRAMS: &str = "sou_grams";
-
-/// Whether text is being indexed or queried: sub-words are indexed but never queried, so a
-/// query word must match a whole indexed word or one of its dictionary parts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Mode {
-    /// Index-time analysis (adds sub-words).
-    Index,
-    /// Query-time analysis.
-    Query,
-}
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -40,8 +30,6 @@ pub enum Mode {
 pub enum TokenKind {
     /// A word: a jieba word of a Han run, or a Latin token (or a part of a compound).
     Word,
-    /// A dictionary word inside a longer Chinese word, at the longer word's position.
-    SubWord,
     /// The whole of a letter–digit compound (iphone15), at its first part's position.
     Compound,
     /// A Han character in the recall field.
@@ -92,7 +80,11 @@ impl TokenRef<'_> {
 }
 
 /// Produces the word-field tokens of `text`.
-pub fn word_tokens(text: &str, segmenter: &Segmenter, mode: Mode, mut emit: impl FnMut(TokenRef<'_>)) {
+///
+/// Index and query time use the same words: no search-mode sub-words, which matched query words
+/// inside longer words and cost ranking quality (LeCaRD nDCG@10 0.620 with, 0.627 without);
+/// pieces of longer words are found through the character recall field instead.
+pub fn word_tokens(text: &str, segmenter: &Segmenter, mut emit: impl FnMut(TokenRef<'_>)) {
     let norm = normalize::normalize(text);
     let normalized: &str = &norm.text;
     let orig = |offset: usize| norm.original_offset(offset);
@@ -105,13 +97,6 @@ pub fn word_tokens(text: &str, segmenter: &Segmenter, mode: Mode, mut emit: impl
                 let word = &piece[s..e];
                 let (start, end) = (run.start + s, run.start + e);
                 emit(TokenRef { text: word, start: orig(start), end: orig(end), position, kind: TokenKind::Word });
-                if mode == Mode::Index {
-                    segmenter.sub_words(word, |ss, se| {
-                        let (start, end) = (start + ss, start + se);
-                        let kind = TokenKind::SubWord;
-                        emit(TokenRef { text: &word[ss..se], start: orig(start), end: orig(end), position, kind });
-                    });
-                }
                 position += 1;
             });
             continue;
@@ -123,8 +108,7 @@ pub fn word_tokens(text: &str, segmenter: &Segmenter, mode: Mode, mut emit: impl
             };
             let raw = &piece[s..e];
             let (start, end) = (orig(run.start + s), orig(run.start + e));
-            lower.clear();
-            latin::push_lowercase(raw, &mut lower);
+            latin::term_into(raw, &mut lower);
             let mut parts = 0;
             latin::compound_parts(raw, |ps, pe| {
                 if parts == 0 {
@@ -132,8 +116,7 @@ pub fn word_tokens(text: &str, segmenter: &Segmenter, mode: Mode, mut emit: impl
                     let kind = TokenKind::Compound;
                     emit(TokenRef { text: &lower, start, end, position, kind });
                 }
-                let mut part = String::with_capacity(pe - ps);
-                latin::push_lowercase(&raw[ps..pe], &mut part);
+                let part = latin::term(&raw[ps..pe]);
                 let (ps, pe) = (orig(run.start + s + ps), orig(run.start + s + pe));
                 emit(TokenRef { text: &part, start: ps, end: pe, position: position + parts, kind: TokenKind::Word });
                 parts += 1;
@@ -175,9 +158,9 @@ pub fn gram_tokens(text: &str, mut emit: impl FnMut(TokenRef<'_>)) {
 
 /// Every token that indexing `text` produces, word field then recall field, for debugging
 /// relevance (`sou analyze`).
-pub fn analyze(text: &str, segmenter: &Segmenter, mode: Mode) -> Vec<AnalyzedToken> {
+pub fn analyze(text: &str, segmenter: &Segmenter) -> Vec<AnalyzedToken> {
     let mut tokens = Vec::new();
-    word_tokens(text, segmenter, mode, |t| tokens.push(t.to_owned()));
+    word_tokens(text, segmenter, |t| tokens.push(t.to_owned()));
     gram_tokens(text, |t| tokens.push(t.to_owned()));
     tokens
 }
@@ -232,7 +215,7 @@ impl Tokenizer for WordTokenizer {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream<'a> {
         self.buffer.clear();
         let buffer = &mut self.buffer;
-        word_tokens(text, &self.segmenter, Mode::Index, |t| buffer.push(t));
+        word_tokens(text, &self.segmenter, |t| buffer.push(t));
         self.buffer.stream()
     }
 }

@@ -2,16 +2,11 @@
 
 use super::*;
 
-/// `(text, start, end, position)` of each word-field token, kinds ignored except sub-words
-/// and compounds, which are marked with a `+` and `*` prefix.
-fn words(text: &str, mode: Mode) -> Vec<(String, usize, usize, usize)> {
+/// `(text, start, end, position)` of each word-field token; compounds are marked with `*`.
+fn words(text: &str) -> Vec<(String, usize, usize, usize)> {
     let mut out = Vec::new();
-    word_tokens(text, &Segmenter::default(), mode, |t| {
-        let mark = match t.kind {
-            TokenKind::SubWord => "+",
-            TokenKind::Compound => "*",
-            _ => "",
-        };
+    word_tokens(text, &Segmenter::default(), |t| {
+        let mark = if t.kind == TokenKind::Compound { "*" } else { "" };
         out.push((format!("{mark}{}", t.text), t.start, t.end, t.position));
     });
     out
@@ -36,42 +31,27 @@ macro_rules! token_table {
     };
 }
 
-fn index_words(text: &str) -> Vec<(String, usize, usize, usize)> {
-    words(text, Mode::Index)
-}
-
-fn query_words(text: &str) -> Vec<(String, usize, usize, usize)> {
-    words(text, Mode::Query)
-}
-
 token_table! {
-    empty_input: index_words, "" => [];
-    whitespace_only: index_words, " \t\n\u{3000} " => [];
-    punctuation_only: index_words, "，。！？…—" => [];
-    english_like_tantivy_default: index_words, "Entity List, 2020!" => [
-        ("entity", 0, 6, 0), ("list", 7, 11, 1), ("2020", 13, 17, 2),
+    empty_input: words, "" => [];
+    whitespace_only: words, " \t\n\u{3000} " => [];
+    punctuation_only: words, "，。！？…—" => [];
+    english_like_tantivy_default_then_stemmed: words, "Entity Lists, 2020!" => [
+        ("entiti", 0, 6, 0), ("list", 7, 12, 1), ("2020", 14, 18, 2),
     ];
-    chinese_words: index_words, "法医科学研究院" => [
-        ("法医", 0, 6, 0), ("科学", 6, 12, 1), ("研究院", 12, 21, 2), ("+研究", 12, 18, 2),
-    ];
-    chinese_words_at_query_time_have_no_sub_words: query_words, "法医科学研究院" => [
-        ("法医", 0, 6, 0), ("科学", 6, 12, 1), ("研究院", 12, 21, 2),
-    ];
-    sub_words_share_their_word_position: index_words, "美国政府计划" => [
-        ("美国政府", 0, 12, 0), ("+美国", 0, 6, 0), ("+国政", 3, 9, 0), ("+政府", 6, 12, 0), ("计划", 12, 18, 1),
-    ];
-    mixed_scripts_share_one_position_sequence: index_words, "COVID-19疫苗" => [
+    chinese_words: words, "法医科学研究院" => [("法医", 0, 6, 0), ("科学", 6, 12, 1), ("研究院", 12, 21, 2)];
+    no_sub_words_inside_longer_words: words, "美国政府计划" => [("美国政府", 0, 12, 0), ("计划", 12, 18, 1)];
+    mixed_scripts_share_one_position_sequence: words, "COVID-19疫苗" => [
         ("covid", 0, 5, 0), ("19", 6, 8, 1), ("疫苗", 8, 14, 2),
     ];
-    year_and_month: index_words, "2023年11月" => [("2023", 0, 4, 0), ("年", 4, 7, 1), ("11", 7, 9, 2), ("月", 9, 12, 3)];
-    hyphenated_brand: index_words, "SK-II" => [("sk", 0, 2, 0), ("ii", 3, 5, 1)];
-    letter_digit_compound: index_words, "iPhone15 Pro" => [
-        ("*iphone15", 0, 8, 0), ("iphone", 0, 6, 0), ("15", 6, 8, 1), ("pro", 9, 12, 2),
+    year_and_month: words, "2023年11月" => [("2023", 0, 4, 0), ("年", 4, 7, 1), ("11", 7, 9, 2), ("月", 9, 12, 3)];
+    hyphenated_brand: words, "SK-II" => [("sk", 0, 2, 0), ("ii", 3, 5, 1)];
+    letter_digit_compound: words, "iPhone15 Pro" => [
+        ("*iphone15", 0, 8, 0), ("iphon", 0, 6, 0), ("15", 6, 8, 1), ("pro", 9, 12, 2),
     ];
-    full_width_is_folded_with_original_offsets: index_words, "ＣＯＶＩＤ－１９" => [("covid", 0, 15, 0), ("19", 18, 24, 1)];
-    traditional_is_simplified_with_original_offsets: index_words, "實體清單" => [("实体", 0, 6, 0), ("清单", 6, 12, 1)];
-    chinese_punctuation_separates: index_words, "芬太尼，危机。" => [("芬太尼", 0, 9, 0), ("危机", 12, 18, 1)];
-    token_of_40_bytes_is_dropped_but_keeps_its_place: index_words, "a bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb c" => [
+    full_width_is_folded_with_original_offsets: words, "ＣＯＶＩＤ－１９" => [("covid", 0, 15, 0), ("19", 18, 24, 1)];
+    traditional_is_simplified_with_original_offsets: words, "實體清單" => [("实体", 0, 6, 0), ("清单", 6, 12, 1)];
+    chinese_punctuation_separates: words, "芬太尼，危机。" => [("芬太尼", 0, 9, 0), ("危机", 12, 18, 1)];
+    token_of_40_bytes_is_dropped_but_keeps_its_place: words, "a bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb c" => [
         ("a", 0, 1, 0), ("c", 43, 44, 2),
     ];
     grams_of_a_run: grams, "法医科学" => [("法", 0, 3, 0), ("医", 3, 6, 1), ("科", 6, 9, 2), ("学", 9, 12, 3)];
@@ -85,7 +65,7 @@ token_table! {
 #[test]
 fn long_chinese_runs_are_segmented_not_dropped() {
     let text = "这是一个没有任何标点符号而且长度超过二十个汉字的中文句子用来测试分析器";
-    let tokens = query_words(text);
+    let tokens = words(text);
     assert!(tokens.len() > 10, "{tokens:?}");
     let joined: String = tokens.iter().map(|t| t.0.as_str()).collect();
     assert_eq!(joined, text);
@@ -101,7 +81,7 @@ fn long_chinese_runs_are_segmented_not_dropped() {
 fn offsets_always_point_at_the_original_text() {
     for text in ["ＣＯＶＩＤ－１９疫苗 實體清單", "法醫科學研究院，ＳＫ－ＩＩ", "mixed 中文 and English 文本"]
     {
-        for t in analyze(text, &Segmenter::default(), Mode::Index) {
+        for t in analyze(text, &Segmenter::default()) {
             let original = &text[t.start..t.end];
             let normalized = normalize::normalize(original).text.to_lowercase();
             let term = t.text.as_str();

@@ -8,6 +8,11 @@ use proptest::prelude::*;
 use crate::analysis::{normalize, script};
 use crate::{Document, Index, Query};
 
+/// `PROPTEST_CASES` when set (longer fuzzing runs), else the given default.
+fn cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
 fn index_of(docs: &[(&str, &str, &str)]) -> (tempfile::TempDir, Index) {
     let dir = tempfile::tempdir().unwrap();
     let index = Index::create(dir.path().join("i")).unwrap();
@@ -153,7 +158,7 @@ fn chinese_recall_is_complete_and_phrases_are_exact() {
         texts.iter().filter(|(_, t)| t.contains(needle)).map(|(id, _)| id.clone()).collect()
     };
 
-    let config = ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() };
+    let config = ProptestConfig { cases: cases(200), failure_persistence: None, ..ProptestConfig::default() };
     let strategy = (0..runs.len(), 0usize..1000, 2usize..=6, 0..runs.len(), 0usize..1000);
     proptest!(config, |((run_index, start, len, other_run, other_start) in strategy)| {
         let run = &runs[run_index];
@@ -174,4 +179,37 @@ fn chinese_recall_is_complete_and_phrases_are_exact() {
         let quoted = id_set(&index, &format!("\"{spliced}\""));
         prop_assert_eq!(&quoted, &containing(&spliced), "quoted spliced {}", spliced);
     });
+}
+
+mod fuzz {
+    //! Property tests: any query against any documents returns results or a clean error, and
+    //! every highlight range lies on character boundaries of its snippet. Longer runs:
+    //! `PROPTEST_CASES=20000 cargo test --release fuzz`.
+    use super::*;
+
+    fn doc_text() -> impl Strategy<Value = String> {
+        "[a-z0-9 .,\n\u{4e00}-\u{4e20}\u{3002}\u{ff0c}\u{ff21}-\u{ff30}-]{0,300}"
+    }
+
+    #[test]
+    fn any_query_on_any_documents_is_safe() {
+        let config = ProptestConfig { cases: cases(64), failure_persistence: None, ..ProptestConfig::default() };
+        let docs = proptest::collection::vec((doc_text(), doc_text()), 1..6);
+        let query = "([\"()\\-*~: ]|OR|NOT|title:|zh:|date:\\[2020-01-01 TO \\*\\]|[a-z0-9]{1,4}|[\u{4e00}-\u{4e20}]{1,4}){1,8}";
+        proptest!(config, |(docs in docs, query in query, chars in 1usize..200)| {
+            let dir = tempfile::tempdir().unwrap();
+            let index = Index::create(dir.path().join("i")).unwrap();
+            index.add_documents(docs.iter().enumerate().map(|(i, (t, b))| Document::new(i.to_string(), t.as_str()).with_text(b))).unwrap();
+            if let Ok(results) = index.search(&Query::new(query.as_str()).snippet_chars(chars).limit(10)) {
+                for hit in &results.hits {
+                    for snippet in [&hit.snippets.zh, &hit.snippets.en].into_iter().flatten() {
+                        for [s, e] in &snippet.highlights {
+                            prop_assert!(s < e && snippet.text.is_char_boundary(*s) && snippet.text.is_char_boundary(*e));
+                        }
+                        prop_assert_eq!(snippet.highlights.len(), snippet.char_highlights.len());
+                    }
+                }
+            }
+        });
+    }
 }

@@ -12,12 +12,12 @@ fn user_dictionary_is_kept_with_the_index_and_used_by_queries() {
     f.write("dict.txt", "法医科学研究院 100000 nt\n");
     f.sou(&["index", "-q", "--dict", "dict.txt"]).assert().success();
     // The index's analyzer (with the stored dictionary) keeps the name whole.
-    f.sou(&["analyze", "--index", "index", "--query", "法医科学研究院"])
+    f.sou(&["analyze", "--index", "index", "法医科学研究院"])
         .assert()
         .success()
         .stdout(contains("words   0  法医科学研究院"));
     // Without the dictionary jieba splits it.
-    f.sou(&["analyze", "--query", "法医科学研究院"]).assert().success().stdout(contains("words   0  法医 "));
+    f.sou(&["analyze", "法医科学研究院"]).assert().success().stdout(contains("words   0  法医 "));
     f.sou(&["search", "法医科学研究院"]).assert().success().stdout(contains("中国法医科学研究院"));
     let out = f.sou(&["stats", "--json"]).output().unwrap();
     let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -39,7 +39,7 @@ fn a_different_dictionary_needs_a_rebuild() {
         .stderr(contains("sou index --rebuild"))
         .stderr(contains("user dictionary"));
     f.sou(&["index", "-q", "--dict", "other.txt", "--rebuild"]).assert().success();
-    f.sou(&["analyze", "--index", "index", "--query", "年度报告"]).assert().stdout(contains("words   0  年度报告"));
+    f.sou(&["analyze", "--index", "index", "年度报告"]).assert().stdout(contains("words   0  年度报告"));
     f.sou(&["search", "年度报告"]).assert().success();
 }
 

@@ -4,4 +4,5 @@
 mod chinese;
 mod cli;
 mod common;
+mod ingest;
 mod library;
