@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use predicates::prelude::*;
 use predicates::str::contains;
 
 use crate::common::{Fixture, highlighted};
