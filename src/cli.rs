@@ -100,7 +100,7 @@ enum Format {
 #[derive(Args)]
 struct SearchArgs {
     /// The query (see README: words, "phrases", OR, -not, title:, zh:, en:, date:[A TO B], fent*).
-    #[arg(required_unless_present = "batch")]
+    #[arg(required_unless_present = "batch", allow_hyphen_values = true)]
     query: Option<String>,
     /// Run every query of a JSON-lines file (`{"id", "text"}` per line) instead of QUERY.
     #[arg(long, value_name = "QUERIES.jsonl", conflicts_with = "query")]

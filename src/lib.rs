@@ -46,6 +46,6 @@ pub use document::Document;
 pub use error::{Error, Result};
 pub use eval::{EvalReport, Qrels, QueryLine, QueryScores, mrr_at, ndcg_at, read_queries, recall_at};
 pub use index::{DEFAULT_WRITER_MEMORY, Index, OpenOptions, Stats};
-pub use search::{AUTO_ANY_TERMS, Hit, Query, SearchResults, Snippets, SortBy};
+pub use search::{AUTO_ANY_TERMS, Hit, MatchedPart, Query, SearchResults, Snippets, SortBy};
 pub use snippet::Snippet;
 pub use sync::{DEFAULT_MAX_FILE_BYTES, FileProblem, NoProgress, SyncOptions, SyncProgress, SyncReport};

@@ -54,11 +54,8 @@ pub fn write_human(w: &mut dyn Write, results: &SearchResults, color: bool) -> i
             write_marked(w, &snippet.text.replace('\n', " "), &snippet.highlights, color, "")?;
             writeln!(w)?;
         }
-        if let Some(explanation) = &hit.explanation {
-            let pretty = serde_json::to_string_pretty(explanation).unwrap_or_default();
-            for line in pretty.lines() {
-                writeln!(w, "    {dim}{line}{reset}")?;
-            }
+        for part in hit.explanation.iter().flatten() {
+            writeln!(w, "    {dim}{:>7.3}  {}{reset}", part.score, part.part)?;
         }
         writeln!(w)?;
     }

@@ -155,9 +155,9 @@ pub struct Hit {
     pub source: Option<String>,
     /// Highlighted fragments.
     pub snippets: Snippets,
-    /// Score explanation (with `explain`).
+    /// The query parts that matched and what each added to the score (with `explain`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub explanation: Option<serde_json::Value>,
+    pub explanation: Option<Vec<MatchedPart>>,
 }
 
 /// The answer to a [`Query`].
@@ -237,6 +237,14 @@ fn phrase_query(field: Field, terms: &[(usize, String)]) -> Option<Box<dyn Tanti
     }
 }
 
+/// `"a b"` for a phrase, the bare term for one term.
+fn phrase_label(terms: &[(usize, String)]) -> String {
+    match terms {
+        [(_, only)] => only.clone(),
+        _ => format!("\"{}\"", terms.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join(" ")),
+    }
+}
+
 fn regex_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
@@ -271,6 +279,8 @@ fn latin_positions(words: &[latin::LatinWord], start: usize) -> (Vec<(usize, Str
 
 struct Builder<'a> {
     index: &'a Index,
+    /// Label query parts so explanations can name them.
+    explain: bool,
     any: bool,
     /// More words than [`AUTO_ANY_TERMS`]: a pasted passage, ranked as a bag of words.
     long: bool,
@@ -300,10 +310,24 @@ impl Builder<'_> {
     fn across(
         &self,
         scope: Scope,
+        label: &str,
         make: impl Fn(Field) -> Option<Box<dyn TantivyQuery>>,
     ) -> Option<Box<dyn TantivyQuery>> {
-        let parts = self.word_fields(scope).into_iter().filter_map(|(f, b)| make(f).map(|q| boost(q, b))).collect();
+        let parts = self
+            .word_fields(scope)
+            .into_iter()
+            .filter_map(|(f, b)| make(f).map(|q| boost(self.labeled(f, label, q), b)))
+            .collect();
         combine(parts, Occur::Should)
+    }
+
+    /// Wraps a query part with its `field:label` name when explaining.
+    fn labeled(&self, field: Field, label: &str, query: Box<dyn TantivyQuery>) -> Box<dyn TantivyQuery> {
+        if !self.explain {
+            return query;
+        }
+        let name = self.index.inner.schema().get_field_name(field).to_string();
+        boxed(explain::Labeled::new(format!("{name}:{label}"), query))
     }
 
     fn analyze(&self, scope: Scope, text: &str, quoted: bool, prefix: bool, fuzzy: u8) -> TextAtom {
@@ -357,7 +381,8 @@ impl Builder<'_> {
     /// The run as a sequence of characters in the recall field: exactly where it occurs.
     fn gram_query(&self, run: &str) -> Option<Box<dyn TantivyQuery>> {
         let chars: Vec<(usize, String)> = run.chars().enumerate().map(|(i, c)| (i, c.to_string())).collect();
-        phrase_query(self.index.fields.grams, &chars)
+        let grams = self.index.fields.grams;
+        phrase_query(grams, &chars).map(|q| self.labeled(grams, &format!("\"{run}\""), q))
     }
 
     /// An unquoted Han run: its words (all, or any in any-term mode) in the word fields, or the
@@ -365,12 +390,12 @@ impl Builder<'_> {
     /// segmentation misses (法医 inside 法医科学研究院); the word part ranks higher.
     fn han_query(&self, scope: Scope, run: &str, words: &[String]) -> Option<Box<dyn TantivyQuery>> {
         let occur = if self.any { Occur::Should } else { Occur::Must };
-        let word_queries = words.iter().filter_map(|w| self.across(scope, |f| Some(term_query(f, w)))).collect();
+        let word_queries = words.iter().filter_map(|w| self.across(scope, w, |f| Some(term_query(f, w)))).collect();
         let mut alternatives: Vec<Box<dyn TantivyQuery>> = combine(word_queries, occur).into_iter().collect();
         if words.len() > 1 && !self.any {
             // The words side by side, as typed, rank above the same words apart.
             let terms: Vec<(usize, String)> = words.iter().cloned().enumerate().collect();
-            alternatives.extend(self.across(scope, |f| phrase_query(f, &terms)));
+            alternatives.extend(self.across(scope, &phrase_label(&terms), |f| phrase_query(f, &terms)));
         }
         // A pasted passage is a bag of words: character phrases over it would only match the
         // exact passage and cost time (they did not change LeCaRD's nDCG@10). In a short
@@ -396,15 +421,15 @@ impl Builder<'_> {
                 return None;
             }
             if atom.prefix && last_piece {
-                return self.across(atom.scope, |f| prefix_query(f, &word.text));
+                return self.across(atom.scope, &format!("{}*", word.text), |f| prefix_query(f, &word.text));
             }
             if atom.fuzzy > 0 {
                 let fuzzy = atom.fuzzy;
-                return self.across(atom.scope, |f| {
+                return self.across(atom.scope, &format!("{}~{fuzzy}", word.text), |f| {
                     Some(boxed(FuzzyTermQuery::new(Term::from_field_text(f, &word.text), fuzzy, true)))
                 });
             }
-            return self.across(atom.scope, |f| Some(term_query(f, &word.text)));
+            return self.across(atom.scope, &word.text, |f| Some(term_query(f, &word.text)));
         }
         let (terms, _) = latin_positions(words, 0);
         if self.any {
@@ -413,12 +438,12 @@ impl Builder<'_> {
             let words = terms
                 .iter()
                 .filter(|(_, t)| !(self.skip_stop_words && latin::is_stop_term(t)))
-                .filter_map(|(_, t)| self.across(atom.scope, |f| Some(term_query(f, t))));
+                .filter_map(|(_, t)| self.across(atom.scope, t, |f| Some(term_query(f, t))));
             let mut parts: Vec<Box<dyn TantivyQuery>> = words.collect();
-            parts.extend(self.across(atom.scope, |f| phrase_query(f, &terms)));
+            parts.extend(self.across(atom.scope, &phrase_label(&terms), |f| phrase_query(f, &terms)));
             return combine(parts, Occur::Should);
         }
-        self.across(atom.scope, |f| phrase_query(f, &terms))
+        self.across(atom.scope, &phrase_label(&terms), |f| phrase_query(f, &terms))
     }
 
     /// A quoted phrase: Latin words as a phrase in the word fields, Han runs as exact
@@ -433,7 +458,7 @@ impl Builder<'_> {
                     let (terms, next) = latin_positions(words, position);
                     position = next;
                     let (local, _) = latin_positions(words, 0);
-                    required.extend(self.across(atom.scope, |f| phrase_query(f, &local)));
+                    required.extend(self.across(atom.scope, &phrase_label(&local), |f| phrase_query(f, &local)));
                     word_terms.extend(terms);
                 }
                 Piece::Han { run, words } => {
@@ -445,14 +470,14 @@ impl Builder<'_> {
                         required.extend(self.gram_query(run));
                     } else {
                         let terms: Vec<(usize, String)> = words.iter().cloned().enumerate().collect();
-                        required.extend(self.across(atom.scope, |f| phrase_query(f, &terms)));
+                        required.extend(self.across(atom.scope, &phrase_label(&terms), |f| phrase_query(f, &terms)));
                     }
                 }
             }
         }
         let required = combine(required, Occur::Must)?;
         // The whole phrase in the word fields, when it matches there, adds to the score.
-        match self.across(atom.scope, |f| phrase_query(f, &word_terms)) {
+        match self.across(atom.scope, &phrase_label(&word_terms), |f| phrase_query(f, &word_terms)) {
             Some(bonus) if atom.pieces.len() > 1 || matches!(atom.pieces[0], Piece::Han { .. }) => {
                 Some(boxed(BooleanQuery::new(vec![(Occur::Must, required), (Occur::Should, bonus)])))
             }
@@ -500,8 +525,14 @@ fn build(
     notices: &mut Vec<String>,
 ) -> Result<(Box<dyn TantivyQuery>, Highlighter, bool)> {
     let clauses: Vec<Clause> = syntax::parse(&request.text)?;
-    let mut builder =
-        Builder { index, any: request.any, long: false, skip_stop_words: false, highlighter: Highlighter::default() };
+    let mut builder = Builder {
+        index,
+        explain: request.explain,
+        any: request.any,
+        long: false,
+        skip_stop_words: false,
+        highlighter: Highlighter::default(),
+    };
     // Analyze first: the number of words decides the matching mode.
     let analyzed: Vec<(bool, Vec<Result<TextAtom, &Atom>>)> = clauses
         .iter()
@@ -618,8 +649,9 @@ impl Index {
                     .then(|| make_snippet(text, &highlighter.find(text), request.snippet_chars))
             };
             let explanation = if request.explain {
-                let text = query.explain(&searcher, addr)?.to_pretty_json();
-                serde_json::from_str(&text).ok()
+                let tree: serde_json::Value =
+                    serde_json::from_str(&query.explain(&searcher, addr)?.to_pretty_json()).unwrap_or_default();
+                Some(explain::matched_parts(&tree))
             } else {
                 None
             };
@@ -644,5 +676,8 @@ impl Index {
     }
 }
 
+mod explain;
 #[cfg(test)]
 mod tests;
+
+pub use explain::MatchedPart;

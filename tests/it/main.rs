@@ -6,3 +6,4 @@ mod cli;
 mod common;
 mod ingest;
 mod library;
+mod query;
