@@ -1,12 +1,18 @@
-//! Chinese word segmentation with jieba-rs: a lazily loaded dictionary, optional user words.
+//! Chinese word segmentation with jieba-rs: a lazily loaded dictionary, optional user words,
+//! and a fast path for queries that never loads the dictionary.
 //!
-//! Loading jieba's dictionary costs ~100 ms, so it happens on the first Han text, never for
-//! English-only work. A segmenter with a user dictionary keeps its own jieba instance.
+//! Loading jieba's dictionary costs ~75 ms, more than a whole English query. Indexing loads it
+//! once. A query instead looks up, in a word → frequency FST built from the same dictionary at
+//! compile time, the dictionary words that occur inside its few characters, and segments with a
+//! tiny jieba holding only those words plus one unmatchable word that keeps the dictionary's
+//! total frequency. jieba's choice for a text depends only on the dictionary words inside it,
+//! their frequencies and that total, so the result is the same segmentation.
 
 use std::path::Path;
 use std::sync::{Arc, LazyLock, OnceLock};
 
 use jieba_rs::Jieba;
+use tantivy_fst::Map;
 
 use crate::error::{Error, Result};
 
@@ -21,6 +27,16 @@ struct Inner {
     user_words: Vec<(String, Option<usize>)>,
     jieba: OnceLock<Jieba>,
 }
+
+include!(concat!(env!("OUT_DIR"), "/jieba_dict.rs"));
+
+static WORD_FREQUENCIES: LazyLock<Map<&'static [u8]>> = LazyLock::new(|| {
+    let bytes: &'static [u8] = include_bytes!(concat!(env!("OUT_DIR"), "/jieba_words.fst"));
+    Map::from(tantivy_fst::raw::Fst::new(bytes).expect("FST built by build.rs"))
+});
+
+/// A word no text contains (private-use characters): carries the rest of the total frequency.
+const FILLER_WORD: &str = "\u{E000}\u{E001}\u{E002}";
 
 static DEFAULT: LazyLock<Segmenter> =
     LazyLock::new(|| Segmenter { inner: Arc::new(Inner { user_words: Vec::new(), jieba: OnceLock::new() }) });
@@ -71,6 +87,40 @@ impl Segmenter {
             emit(token.byte_start, token.byte_end);
         }
     }
+
+    /// Like [`Segmenter::words`], for a query: the same words, but without loading the whole
+    /// dictionary when it is not loaded yet (and there are no user words).
+    pub fn query_words(&self, han: &str, mut emit: impl FnMut(usize, usize)) {
+        if !self.inner.user_words.is_empty() || self.inner.jieba.get().is_some() || han.chars().nth(1).is_none() {
+            return self.words(han, emit);
+        }
+        for token in jieba_for(han).cut(han, true) {
+            emit(token.byte_start, token.byte_end);
+        }
+    }
+}
+
+/// A jieba with exactly the dictionary words that occur in `text`, their frequencies, and the
+/// dictionary's total frequency: it segments `text` as the full dictionary would.
+fn jieba_for(text: &str) -> Jieba {
+    let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).chain([text.len()]).collect();
+    let chars = bounds.len() - 1;
+    let mut jieba = Jieba::empty();
+    let mut seen = std::collections::HashSet::new();
+    let mut sum = 0;
+    for start in 0..chars {
+        for end in start + 1..=(start + DICT_LONGEST_WORD).min(chars) {
+            let word = &text[bounds[start]..bounds[end]];
+            if let Some(freq) = WORD_FREQUENCIES.get(word)
+                && seen.insert(word)
+            {
+                jieba.add_word(word, Some(freq as usize), None);
+                sum += freq;
+            }
+        }
+    }
+    jieba.add_word(FILLER_WORD, Some(DICT_TOTAL.saturating_sub(sum) as usize), None);
+    jieba
 }
 
 /// Parses jieba's user-dictionary format; the error names the offending line.
@@ -108,6 +158,49 @@ mod tests {
         let words = cut(&Segmenter::default(), "芬太尼危机");
         assert_eq!(words.concat(), "芬太尼危机");
         assert!(words.contains(&"危机".to_string()), "{words:?}");
+    }
+
+    #[test]
+    fn query_segmentation_without_the_dictionary_is_jiebas() {
+        let text = "美国政府正在考虑解除对中国公安部下属法医科学研究院的制裁以换取北京在芬太尼问题上的配合\
+                    该研究院于二〇二〇年被列入美国商务部的实体清单理由涉及新疆人权问题分析人士认为这一让步显示\
+                    衛生福利部疾病管制署宣布流感疫苗接種計畫正式開跑南京市长江大桥结婚的和尚未结婚的";
+        let full = Segmenter { inner: Arc::new(Inner { user_words: Vec::new(), jieba: OnceLock::new() }) };
+        let chars: Vec<(usize, char)> = text.char_indices().collect();
+        // Every window of 1 to 12 characters at every position.
+        for start in 0..chars.len() {
+            for len in 1..=12.min(chars.len() - start) {
+                let end = chars.get(start + len).map_or(text.len(), |c| c.0);
+                let piece = &text[chars[start].0..end];
+                let quick: Vec<&str> = jieba_for(piece).cut(piece, true).iter().map(|t| t.word).collect();
+                let mut slow = Vec::new();
+                full.words(piece, |s, e| slow.push(&piece[s..e]));
+                if len > 1 {
+                    assert_eq!(quick, slow, "{piece}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn whole_runs_of_the_bundled_corpus_segment_identically() {
+        let full = Segmenter { inner: Arc::new(Inner { user_words: Vec::new(), jieba: OnceLock::new() }) };
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+        let mut runs = 0;
+        for found in crate::corpus::walk(&root, None) {
+            let crate::corpus::Found::File(file) = found else { continue };
+            let text = std::fs::read_to_string(&file.path).unwrap();
+            let text = crate::analysis::normalize::normalize(&text).text.into_owned();
+            for run in crate::analysis::script::runs(&text).filter(|r| r.han && r.end - r.start > 3) {
+                let piece = &text[run.start..run.end];
+                let quick: Vec<&str> = jieba_for(piece).cut(piece, true).iter().map(|t| t.word).collect();
+                let mut slow = Vec::new();
+                full.words(piece, |s, e| slow.push(&piece[s..e]));
+                assert_eq!(quick, slow, "{piece}");
+                runs += 1;
+            }
+        }
+        assert!(runs > 100, "{runs}");
     }
 
     #[test]

@@ -338,7 +338,7 @@ impl Builder<'_> {
             let piece = &normalized[run.start..run.end];
             if run.han {
                 let mut words = Vec::new();
-                self.index.segmenter.words(piece, |s, e| words.push(piece[s..e].to_string()));
+                self.index.segmenter.query_words(piece, |s, e| words.push(piece[s..e].to_string()));
                 pieces.push(Piece::Han { run: piece.to_string(), words });
             } else {
                 let mut words = Vec::new();
