@@ -3,7 +3,8 @@
 //! Sections: `index` (whole `sou index` processes: MB/s, docs/s, peak memory, index size),
 //! `extras` (the Chinese-analysis extras against a plain jieba + tantivy baseline), `eval`
 //! (nDCG@10 on SciFact train and LeCaRD, with a jieba + BM25 baseline), `query`
-//! (warm latency in-process), `cold` (whole `sou search` processes). No section = all.
+//! (warm latency in-process), `cold` (whole `sou search` processes), `serve` (HTTP API under
+//! load from this process). No section = all.
 //!
 //! Corpora come from `../shared/data` (or `$SOU_DATA`) and are unpacked once into
 //! `target/tmp/bench-data`; without them only the bundled corpus is measured. Figures go to
@@ -590,6 +591,71 @@ fn cold_section(corpora: &[Corpus]) {
     }
 }
 
+/// Requests per second and latency of `sou serve` under load from this (second) process: 4
+/// client threads on loopback, a mixed query set, for 10 seconds.
+fn serve_section(corpora: &[Corpus]) {
+    use std::io::BufRead as _;
+    let Some(dir) = news_mix_index(corpora) else { return };
+    let mut server = Command::new(SOU)
+        .args(["serve", "--addr", "127.0.0.1:0", "--index"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("server output").unwrap();
+        if let Some(rest) = line.split("on http://").nth(1) {
+            break format!("http://{}", rest.split('/').next().unwrap());
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let queries: Vec<String> = query_kinds()
+        .into_iter()
+        .flat_map(|(_, qs)| qs)
+        .map(|q| {
+            q.bytes()
+                .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+                .collect()
+        })
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let workers: Vec<_> = (0..4)
+        .map(|worker| {
+            let (base, queries) = (base.clone(), queries.clone());
+            std::thread::spawn(move || {
+                let agent = ureq::Agent::new_with_defaults();
+                let mut times = Vec::new();
+                let mut i = worker;
+                while Instant::now() < deadline {
+                    let url = format!("{base}/api/search?q={}&limit=10", queries[i % queries.len()]);
+                    let started = Instant::now();
+                    let mut response = agent.get(&url).call().expect("request");
+                    let _ = response.body_mut().read_to_string().expect("body");
+                    times.push(started.elapsed());
+                    i += 1;
+                }
+                times
+            })
+        })
+        .collect();
+    let mut times: Vec<Duration> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
+    let _ = server.kill();
+    let _ = server.wait();
+    times.sort();
+    println!("\n### `sou serve` under load: news-mix index, {} queries mixed, 4 client threads, 10 s\n", queries.len());
+    println!("| requests | req/s | p50 ms | p99 ms |");
+    println!("|---:|---:|---:|---:|");
+    println!(
+        "| {} | {:.0} | {:.2} | {:.2} |",
+        times.len(),
+        times.len() as f64 / 10.0,
+        percentile(&times, 0.5),
+        percentile(&times, 0.99)
+    );
+}
+
 fn main() {
     let sections: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let wants = |s: &str| sections.is_empty() || sections.iter().any(|x| x == s);
@@ -618,5 +684,8 @@ fn main() {
     }
     if wants("cold") {
         cold_section(&corpora);
+    }
+    if wants("serve") {
+        serve_section(&corpora);
     }
 }

@@ -39,6 +39,20 @@ enum Command {
     Analyze(AnalyzeArgs),
     /// Score rankings against relevance judgments: nDCG@10, recall@100, MRR@10.
     Eval(EvalArgs),
+    /// Serve an HTTP JSON API and a search page (loopback by default).
+    #[cfg(feature = "serve")]
+    Serve(ServeArgs),
+}
+
+#[cfg(feature = "serve")]
+#[derive(Args)]
+struct ServeArgs {
+    /// Index folder [default: index, built from corpus/ when missing].
+    #[arg(long)]
+    index: Option<PathBuf>,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:7700")]
+    addr: std::net::SocketAddr,
 }
 
 #[derive(Args)]
@@ -199,6 +213,8 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Stats(args) => stats(args),
         Command::Analyze(args) => analyze(args),
         Command::Eval(args) => eval(args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve(args),
     }
 }
 
@@ -236,7 +252,12 @@ fn progress_bar(quiet: bool) -> ProgressBar {
 }
 
 fn open_options(args: &IndexArgs) -> OpenOptions {
-    OpenOptions { user_dict: args.dict.clone(), writer_memory: Some(args.memory_mb << 20), threads: args.threads }
+    OpenOptions {
+        user_dict: args.dict.clone(),
+        writer_memory: Some(args.memory_mb << 20),
+        threads: args.threads,
+        ..OpenOptions::default()
+    }
 }
 
 fn index(args: IndexArgs) -> Result<Outcome> {
@@ -281,16 +302,16 @@ fn index(args: IndexArgs) -> Result<Outcome> {
 }
 
 /// Opens the index to search: the given one, or `index/`, built from `corpus/` when missing.
-fn open_for_search(path: Option<&Path>) -> Result<Index> {
+fn open_for_search(path: Option<&Path>, options: OpenOptions) -> Result<Index> {
     if let Some(path) = path {
-        return Index::open(path).with_context(|| format!("cannot open index {}", path.display()));
+        return Index::open_with(path, options).with_context(|| format!("cannot open index {}", path.display()));
     }
     let default = Path::new(DEFAULT_INDEX);
     if default.join("meta.json").is_file() {
-        return Index::open(default).context("cannot open index index/");
+        return Index::open_with(default, options).context("cannot open index index/");
     }
     eprintln!("sou: no index yet; building {DEFAULT_INDEX}/ from {DEFAULT_CORPUS}/ first");
-    let index = Index::open_or_create(default).context("cannot create index index/")?;
+    let index = Index::open_or_create_with(default, options).context("cannot create index index/")?;
     let progress = Progress { bar: progress_bar(false), quiet: false };
     let report = index.sync(&[PathBuf::from(DEFAULT_CORPUS)], &SyncOptions::default(), &progress)?;
     progress.bar.finish_and_clear();
@@ -314,7 +335,7 @@ fn build_query(args: &SearchArgs, text: &str) -> Query {
 }
 
 fn search(args: SearchArgs) -> Result<Outcome> {
-    let index = open_for_search(args.index.as_deref())?;
+    let index = open_for_search(args.index.as_deref(), OpenOptions::default())?;
     let format = args.format.unwrap_or(if args.json { Format::Json } else { Format::Human });
     let stdout = io::stdout();
     let color = match args.color {
@@ -441,4 +462,16 @@ fn analyze(args: AnalyzeArgs) -> Result<Outcome> {
         }
     }
     Ok(if tokens.is_empty() { Outcome::Partial } else { Outcome::Success })
+}
+
+#[cfg(feature = "serve")]
+fn serve(args: ServeArgs) -> Result<Outcome> {
+    let options = OpenOptions { reload_on_commit: true, ..OpenOptions::default() };
+    let index = open_for_search(args.index.as_deref(), options)?;
+    let location = index.path().display().to_string();
+    sou::serve::serve(index, args.addr, sou::serve::ServeLimits::default(), |addr| {
+        eprintln!("sou: serving {location} on http://{addr}/ (Ctrl-C to stop)");
+    })
+    .with_context(|| format!("cannot serve on {}", args.addr))?;
+    Ok(Outcome::Success)
 }

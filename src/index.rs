@@ -62,6 +62,9 @@ pub struct OpenOptions {
     pub writer_memory: Option<usize>,
     /// Indexing threads (default: available cores, at most 4).
     pub threads: Option<usize>,
+    /// Make commits by other processes visible automatically (a long-running server);
+    /// otherwise call [`Index::reload`].
+    pub reload_on_commit: bool,
 }
 
 /// A sou index on disk.
@@ -228,7 +231,8 @@ impl Index {
         options: OpenOptions,
     ) -> Result<Index> {
         analysis::register(&inner, &segmenter);
-        let reader = inner.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let policy = if options.reload_on_commit { ReloadPolicy::OnCommitWithDelay } else { ReloadPolicy::Manual };
+        let reader = inner.reader_builder().reload_policy(policy).try_into()?;
         Ok(Index { path: path.into(), inner, fields, reader, segmenter, stamp, options })
     }
 

@@ -34,6 +34,8 @@ mod index;
 pub mod output;
 mod schema;
 mod search;
+#[cfg(feature = "serve")]
+pub mod serve;
 mod snippet;
 mod sync;
 mod syntax;

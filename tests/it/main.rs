@@ -7,3 +7,5 @@ mod common;
 mod ingest;
 mod library;
 mod query;
+#[cfg(feature = "serve")]
+mod serve;
