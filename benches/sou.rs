@@ -4,12 +4,14 @@
 //! `extras` (the Chinese-analysis extras against a plain jieba + tantivy baseline), `eval`
 //! (nDCG@10 on SciFact train and LeCaRD, with a jieba + BM25 baseline), `query`
 //! (warm latency in-process), `cold` (whole `sou search` processes), `serve` (HTTP API under
-//! load from this process). No section = all.
+//! load from this process), `peers` (SQLite FTS5 with jieba, FTS5 trigram, ripgrep; needs
+//! `pip install jieba` and ripgrep). No section = all.
 //!
 //! Corpora come from `../shared/data` (or `$SOU_DATA`) and are unpacked once into
 //! `target/tmp/bench-data`; without them only the bundled corpus is measured. Figures go to
 //! stdout as Markdown tables for BENCHMARKS.md.
 
+use std::collections::BTreeMap;
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -656,6 +658,119 @@ fn serve_section(corpora: &[Corpus]) {
     );
 }
 
+/// sou against what a user would otherwise pick, on the news mix and the same queries:
+/// SQLite FTS5 with Python jieba pre-segmentation, FTS5's trigram tokenizer, and ripgrep.
+fn peers_section(corpora: &[Corpus]) {
+    let Some(corpus) = corpora.iter().find(|c| c.name == "news-mix") else { return };
+    let python_ready =
+        Command::new("python3").args(["-c", "import jieba, sqlite3"]).status().is_ok_and(|s| s.success());
+    let rg_ready = Command::new("rg").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !python_ready || !rg_ready {
+        eprintln!("bench: peers need python3 with jieba (pip install jieba) and ripgrep; skipped");
+        return;
+    }
+    let kinds = query_kinds();
+    let all: Vec<&str> = kinds.iter().flat_map(|(_, qs)| qs.iter().copied()).collect();
+    let queries_path = work_dir().join("peer-queries.json");
+    fs::write(&queries_path, serde_json::to_string(&all).unwrap()).unwrap();
+
+    // sou: whole-process indexing on 2 threads (best of 2), warm queries in-process.
+    let sou_dir = work_dir().join("peers-sou");
+    let (sou_index, _, _) = (0..2)
+        .map(|_| {
+            let _ = fs::remove_dir_all(&sou_dir);
+            timed(Command::new(SOU).args(["index", "-q", "--threads", "2", "--index"]).arg(&sou_dir).arg(&corpus.path))
+        })
+        .min_by_key(|r| r.0)
+        .unwrap();
+    let sou_bytes = dir_size(&sou_dir);
+    let index = Index::open(&sou_dir).unwrap();
+    let mut sou_times: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
+    for q in &all {
+        let _ = index.search(&Query::new(*q).snippet_chars(0));
+        for _ in 0..10 {
+            let started = Instant::now();
+            index.search(&Query::new(*q).snippet_chars(0)).unwrap();
+            sou_times.entry(q).or_default().push(started.elapsed());
+        }
+    }
+
+    let started = Instant::now();
+    let out = Command::new("python3")
+        .arg(manifest_dir().join("benches/peers/fts5.py"))
+        .arg(&corpus.path)
+        .arg(work_dir().join("peers-fts5"))
+        .arg(&queries_path)
+        .output()
+        .expect("python3");
+    eprintln!("bench: fts5 peers ran in {:.0} s", started.elapsed().as_secs_f64());
+    let peers: serde_json::Value =
+        serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(&out.stderr)));
+
+    println!(
+        "\n### Against peers: news-mix ({:.1} MB, {} docs), same queries, warm, top 10 without snippets\n",
+        mb(corpus.bytes),
+        corpus.docs
+    );
+    println!("| system | index s | index+db MB | query kind | p50 ms | p99 ms | note |");
+    println!("|---|---:|---:|---|---:|---:|---|");
+    let ms = |d: &Duration| d.as_secs_f64() * 1e3;
+    let stats = |times: &mut Vec<f64>| {
+        times.sort_by(f64::total_cmp);
+        let at = |p: f64| times[((times.len() as f64 - 1.0) * p).round() as usize];
+        (at(0.5), at(0.99))
+    };
+    for (kind, queries) in &kinds {
+        let mut times: Vec<f64> = queries.iter().flat_map(|q| sou_times[q].iter().map(ms)).collect();
+        let (p50, p99) = stats(&mut times);
+        println!("| sou | {:.2} | {:.1} | {kind} | {p50:.3} | {p99:.3} | |", sou_index.as_secs_f64(), mb(sou_bytes));
+    }
+    for (name, peer) in peers.as_object().unwrap() {
+        for (kind, queries) in &kinds {
+            let mut times = Vec::new();
+            let mut errors = 0;
+            let mut empty = 0;
+            for q in queries {
+                let r = &peer["queries"][*q];
+                if r.get("error").is_some() {
+                    errors += 1;
+                    continue;
+                }
+                empty += usize::from(r["hits"] == 0);
+                times.extend(r["ms"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()));
+            }
+            let note = match (errors, empty) {
+                (0, 0) => String::new(),
+                (e, n) => format!("{e} errors, {n} with no hits of {}", queries.len()),
+            };
+            let (p50, p99) = if times.is_empty() { (f64::NAN, f64::NAN) } else { stats(&mut times) };
+            println!(
+                "| {name} | {:.2} | {:.1} | {kind} | {p50:.3} | {p99:.3} | {note} |",
+                peer["build_s"].as_f64().unwrap(),
+                mb(peer["bytes"].as_u64().unwrap())
+            );
+        }
+    }
+    // ripgrep: a fresh process per search over the raw corpus file (in the page cache).
+    println!("\n| single term | ripgrep p50 ms | sou cold (process) p50 ms |");
+    println!("|---|---:|---:|");
+    for term in ["法律", "人民政府", "oil", "dividend"] {
+        let run = |cmd: &mut Command| {
+            let mut times: Vec<f64> = (0..11)
+                .map(|_| {
+                    let started = Instant::now();
+                    cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status().unwrap();
+                    started.elapsed().as_secs_f64() * 1e3
+                })
+                .collect();
+            stats(&mut times).0
+        };
+        let rg = run(Command::new("rg").args(["-c", "-F", "-i", term]).arg(&corpus.path));
+        let sou = run(Command::new(SOU).args(["search", term, "--index"]).arg(&sou_dir));
+        println!("| `{term}` | {rg:.1} | {sou:.1} |");
+    }
+}
+
 fn main() {
     let sections: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let wants = |s: &str| sections.is_empty() || sections.iter().any(|x| x == s);
@@ -687,5 +802,8 @@ fn main() {
     }
     if wants("serve") {
         serve_section(&corpora);
+    }
+    if wants("peers") {
+        peers_section(&corpora);
     }
 }
