@@ -46,7 +46,8 @@ impl Highlighter {
         if self.is_empty() || text.is_empty() {
             return Vec::new();
         }
-        let norm = normalize::normalize(text);
+        // Traditional → Simplified matters only for Chinese needles.
+        let norm = if self.han.is_empty() { normalize::fold_width_only(text) } else { normalize::normalize(text) };
         let normalized: &str = &norm.text;
         let mut ranges = Vec::new();
         if !self.latin.is_empty() || !self.prefixes.is_empty() || !self.phrases.is_empty() {

@@ -45,13 +45,23 @@ fn needs_width_fold(c: char) -> bool {
 
 /// Normalizes `text`; borrows it unchanged when nothing needs folding or converting.
 pub fn normalize(text: &str) -> Normalized<'_> {
+    normalize_with(text, true)
+}
+
+/// Only full-width → half-width: enough to match Latin words, and it never initializes the
+/// Traditional → Simplified tables (~3 ms), which an English-only query should not pay for.
+pub fn fold_width_only(text: &str) -> Normalized<'_> {
+    normalize_with(text, false)
+}
+
+fn normalize_with(text: &str, simplify: bool) -> Normalized<'_> {
     if text.is_ascii() {
         return Normalized { text: Cow::Borrowed(text), map: None };
     }
     let (mut has_wide, mut has_han, mut chars) = (false, false, 0);
     for c in text.chars() {
         has_wide |= needs_width_fold(c);
-        has_han |= is_han(c);
+        has_han |= simplify && is_han(c);
         chars += 1;
     }
     if !has_wide && !has_han {
@@ -188,6 +198,13 @@ mod tests {
         assert_eq!(normalize("法醫科學研究院").text, "法医科学研究院");
         // Phrase-level tables (OpenCC): 計畫 is 计划, not the character-by-character 计画.
         assert_eq!(normalize("頭髮 and 計畫").text, "头发 and 计划");
+    }
+
+    #[test]
+    fn width_only_leaves_han_alone() {
+        let n = fold_width_only("實體ＡＢ");
+        assert_eq!(n.text, "實體AB");
+        assert_eq!(n.original_offset(7), 9);
     }
 
     #[test]
