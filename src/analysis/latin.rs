@@ -56,14 +56,37 @@ pub fn is_stop_term(term: &str) -> bool {
     STOP_TERMS.contains(term)
 }
 
+/// Words whose stem is cached per thread before the cache starts over.
+const STEM_CACHE_WORDS: usize = 1 << 16;
+
+thread_local! {
+    /// Lowercased word → stem. English vocabularies are small and repetitive, and a lookup costs
+    /// a fraction of running the Snowball stemmer (~4 % of indexing the news mix).
+    static STEMS: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, Box<str>>> = Default::default();
+}
+
 /// Replaces `out` with the term of token `raw`: lowercased, then stemmed when it has letters.
 pub fn term_into(raw: &str, out: &mut String) {
     out.clear();
     push_lowercase(raw, out);
     let has_letters = out.bytes().any(|b| b.is_ascii_alphabetic()) || !out.is_ascii();
-    if let (true, std::borrow::Cow::Owned(stemmed)) = (has_letters, STEMMER.stem(out)) {
-        *out = stemmed;
+    if !has_letters {
+        return;
     }
+    STEMS.with_borrow_mut(|stems| {
+        if let Some(stem) = stems.get(out.as_str()) {
+            out.clear();
+            out.push_str(stem);
+            return;
+        }
+        let stem: Box<str> = STEMMER.stem(out).into();
+        if stems.len() >= STEM_CACHE_WORDS {
+            stems.clear();
+        }
+        stems.insert(out.as_str().into(), stem.clone());
+        out.clear();
+        out.push_str(&stem);
+    });
 }
 
 /// The term of token `raw`.

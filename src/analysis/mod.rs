@@ -85,7 +85,7 @@ impl TokenRef<'_> {
 /// inside longer words and cost ranking quality (LeCaRD nDCG@10 0.620 with, 0.627 without);
 /// pieces of longer words are found through the character recall field instead.
 pub fn word_tokens(text: &str, segmenter: &Segmenter, mut emit: impl FnMut(TokenRef<'_>)) {
-    let norm = normalize::normalize(text);
+    let norm = normalize::normalize_recent(text);
     let normalized: &str = &norm.text;
     let orig = |offset: usize| norm.original_offset(offset);
     let mut position = 0;
@@ -137,7 +137,7 @@ pub fn word_tokens(text: &str, segmenter: &Segmenter, mut emit: impl FnMut(Token
 /// few thousand terms instead of a million keeps tantivy's in-memory term table in cache, which
 /// measured 2.9 s instead of 4.7 s for 30 MB of LeCaRD on one thread (no recall field: 1.9 s).
 pub fn gram_tokens(text: &str, mut emit: impl FnMut(TokenRef<'_>)) {
-    let norm = normalize::normalize(text);
+    let norm = normalize::normalize_recent(text);
     let normalized: &str = &norm.text;
     let mut position = 0;
     for run in script::runs(normalized).filter(|r| r.han) {

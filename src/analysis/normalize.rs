@@ -48,6 +48,37 @@ pub fn normalize(text: &str) -> Normalized<'_> {
     normalize_with(text, true)
 }
 
+/// Texts with Chinese remembered per thread, so the recall field reuses what the word field
+/// computed for the same text moments before (tantivy indexes one document's fields in turn).
+const RECENT_TEXTS: usize = 4;
+
+type Remembered = (Box<str>, Box<str>, Option<Vec<u32>>);
+
+thread_local! {
+    static RECENT: std::cell::RefCell<std::collections::VecDeque<Remembered>> = Default::default();
+}
+
+/// [`normalize`], remembering the last few converted texts of this thread: indexing normalizes
+/// each Chinese text twice (word and character fields), and the second time is a copy.
+pub fn normalize_recent(text: &str) -> Normalized<'_> {
+    if text.is_ascii() {
+        return Normalized { text: Cow::Borrowed(text), map: None };
+    }
+    RECENT.with_borrow_mut(|recent| {
+        if let Some((_, normalized, map)) = recent.iter().find(|(original, _, _)| &**original == text) {
+            return Normalized { text: Cow::Owned(normalized.to_string()), map: map.clone() };
+        }
+        let result = normalize(text);
+        if let Cow::Owned(normalized) = &result.text {
+            if recent.len() == RECENT_TEXTS {
+                recent.pop_back();
+            }
+            recent.push_front((text.into(), normalized.as_str().into(), result.map.clone()));
+        }
+        result
+    })
+}
+
 /// Only full-width → half-width: enough to match Latin words, and it never initializes the
 /// Traditional → Simplified tables (~3 ms), which an English-only query should not pay for.
 pub fn fold_width_only(text: &str) -> Normalized<'_> {
@@ -198,6 +229,19 @@ mod tests {
         assert_eq!(normalize("法醫科學研究院").text, "法医科学研究院");
         // Phrase-level tables (OpenCC): 計畫 is 计划, not the character-by-character 计画.
         assert_eq!(normalize("頭髮 and 計畫").text, "头发 and 计划");
+    }
+
+    #[test]
+    fn remembered_texts_normalize_the_same() {
+        for text in ["ＣＯＶＩＤ－１９疫苗", "實體清單", "实体清单", "plain", "ＣＯＶＩＤ－１９疫苗"] {
+            let (a, b) = (normalize(text), normalize_recent(text));
+            assert_eq!(a.text, b.text);
+            for i in 0..=a.text.len() {
+                if a.text.is_char_boundary(i) {
+                    assert_eq!(a.original_offset(i), b.original_offset(i));
+                }
+            }
+        }
     }
 
     #[test]
