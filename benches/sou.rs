@@ -378,7 +378,9 @@ fn extras_section(corpora: &[Corpus]) {
     println!(
         "\n### Chinese extras vs core baseline (in-process, documents parsed beforehand, 2 threads, median of 5)\n"
     );
-    println!("| corpus | MB | core s | core MB/s | sou s | sou MB/s | sou / core wall | core CPU s | sou CPU s | sou / core CPU |");
+    println!(
+        "| corpus | MB | core s | core MB/s | sou s | sou MB/s | sou / core wall | core CPU s | sou CPU s | sou / core CPU |"
+    );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for corpus in corpora.iter().filter(|c| matches!(c.name, "news-mix" | "lecard")) {
         let docs = read_docs(corpus);

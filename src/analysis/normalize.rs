@@ -233,7 +233,8 @@ mod tests {
 
     #[test]
     fn remembered_texts_normalize_the_same() {
-        for text in ["ＣＯＶＩＤ－１９疫苗", "實體清單", "实体清单", "plain", "ＣＯＶＩＤ－１９疫苗"] {
+        for text in ["ＣＯＶＩＤ－１９疫苗", "實體清單", "实体清单", "plain", "ＣＯＶＩＤ－１９疫苗"]
+        {
             let (a, b) = (normalize(text), normalize_recent(text));
             assert_eq!(a.text, b.text);
             for i in 0..=a.text.len() {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
-use tantivy::{DocId, Score, SegmentReader, Term};
+use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
 
 const LABEL_PREFIX: &str = "sou:";
 
@@ -20,33 +20,42 @@ pub struct MatchedPart {
     pub score: f32,
 }
 
-/// A query whose explanations carry a label.
+/// A query part for explanations: it explains only documents it matches, and may carry a
+/// label. Every part of a query being explained is wrapped, because tantivy's boolean and
+/// phrase explanations seek a fresh scorer that already sits on its first match, which trips a
+/// debug assertion for an earlier document (a sibling clause's match).
 pub(crate) struct Labeled {
-    label: Arc<str>,
+    label: Option<Arc<str>>,
     inner: Box<dyn Query>,
 }
 
 impl Labeled {
+    /// A labelled part.
     pub(crate) fn new(label: String, inner: Box<dyn Query>) -> Self {
-        Labeled { label: label.into(), inner }
+        Labeled { label: Some(label.into()), inner }
+    }
+
+    /// An unlabelled part (a combination of others).
+    pub(crate) fn guard(inner: Box<dyn Query>) -> Self {
+        Labeled { label: None, inner }
     }
 }
 
 impl Clone for Labeled {
     fn clone(&self) -> Self {
-        Labeled { label: Arc::clone(&self.label), inner: self.inner.box_clone() }
+        Labeled { label: self.label.clone(), inner: self.inner.box_clone() }
     }
 }
 
 impl fmt::Debug for Labeled {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Labeled({}, {:?})", self.label, self.inner)
+        write!(f, "Labeled({:?}, {:?})", self.label, self.inner)
     }
 }
 
 impl Query for Labeled {
     fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        Ok(Box::new(LabeledWeight { label: Arc::clone(&self.label), inner: self.inner.weight(enable_scoring)? }))
+        Ok(Box::new(LabeledWeight { label: self.label.clone(), inner: self.inner.weight(enable_scoring)? }))
     }
 
     fn query_terms<'a>(&'a self, visitor: &mut dyn FnMut(&'a Term, bool)) {
@@ -55,7 +64,7 @@ impl Query for Labeled {
 }
 
 struct LabeledWeight {
-    label: Arc<str>,
+    label: Option<Arc<str>>,
     inner: Box<dyn Weight>,
 }
 
@@ -65,8 +74,15 @@ impl Weight for LabeledWeight {
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        let mut scorer = self.inner.scorer(reader, 1.0)?;
+        let matches = scorer.doc() == doc || (scorer.doc() < doc && scorer.seek(doc) == doc);
+        if !matches {
+            return Err(tantivy::TantivyError::InvalidArgument(format!("document {doc} does not match")));
+        }
         let mut explanation = self.inner.explain(reader, doc)?;
-        explanation.add_context(format!("{LABEL_PREFIX}{}", self.label));
+        if let Some(label) = &self.label {
+            explanation.add_context(format!("{LABEL_PREFIX}{label}"));
+        }
         Ok(explanation)
     }
 

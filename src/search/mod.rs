@@ -34,6 +34,8 @@ const SOURCE_BOOST: Score = 0.5;
 /// Boost of a character-level (recall field) match: below whole-word matches, so documents
 /// that contain the query as words rank above those that only contain its characters.
 const GRAM_BOOST: Score = 0.4;
+/// Boost of a pair of adjacent Chinese query words found side by side (see `proximity`).
+const CHINESE_PROXIMITY_BOOST: Score = 0.5;
 /// Boost of the exact character sequence of a several-word Chinese query.
 const EXACT_RUN_BOOST: Score = 1.5;
 
@@ -316,9 +318,24 @@ impl Builder<'_> {
         let parts = self
             .word_fields(scope)
             .into_iter()
-            .filter_map(|(f, b)| make(f).map(|q| boost(self.labeled(f, label, q), b)))
+            .filter_map(|(f, b)| make(f).map(|q| self.boost(self.labeled(f, label, q), b)))
             .collect();
-        combine(parts, Occur::Should)
+        self.combine(parts, Occur::Should)
+    }
+
+    /// [`combine`], made safe to explain.
+    fn combine(&self, queries: Vec<Box<dyn TantivyQuery>>, occur: Occur) -> Option<Box<dyn TantivyQuery>> {
+        combine(queries, occur).map(|q| self.guard(q))
+    }
+
+    /// [`boost`], made safe to explain.
+    fn boost(&self, query: Box<dyn TantivyQuery>, by: Score) -> Box<dyn TantivyQuery> {
+        self.guard(boost(query, by))
+    }
+
+    /// When explaining, wraps a part so it explains only documents it matches.
+    fn guard(&self, query: Box<dyn TantivyQuery>) -> Box<dyn TantivyQuery> {
+        if self.explain { boxed(explain::Labeled::guard(query)) } else { query }
     }
 
     /// Wraps a query part with its `field:label` name when explaining.
@@ -391,7 +408,7 @@ impl Builder<'_> {
     fn han_query(&self, scope: Scope, run: &str, words: &[String]) -> Option<Box<dyn TantivyQuery>> {
         let occur = if self.any { Occur::Should } else { Occur::Must };
         let word_queries = words.iter().filter_map(|w| self.across(scope, w, |f| Some(term_query(f, w)))).collect();
-        let mut alternatives: Vec<Box<dyn TantivyQuery>> = combine(word_queries, occur).into_iter().collect();
+        let mut alternatives: Vec<Box<dyn TantivyQuery>> = self.combine(word_queries, occur).into_iter().collect();
         if words.len() > 1 && !self.any {
             // The words side by side, as typed, rank above the same words apart.
             let terms: Vec<(usize, String)> = words.iter().cloned().enumerate().collect();
@@ -405,9 +422,9 @@ impl Builder<'_> {
             // For one word, a character match is a weaker kind of match; for several words it
             // is the strongest: the exact string, however jieba split it.
             let weight = if words.len() > 1 { EXACT_RUN_BOOST } else { GRAM_BOOST };
-            alternatives.extend(self.gram_query(run).map(|q| boost(q, weight)));
+            alternatives.extend(self.gram_query(run).map(|q| self.boost(q, weight)));
         }
-        combine(alternatives, Occur::Should)
+        self.combine(alternatives, Occur::Should)
     }
 
     fn latin_query(
@@ -441,7 +458,7 @@ impl Builder<'_> {
                 .filter_map(|(_, t)| self.across(atom.scope, t, |f| Some(term_query(f, t))));
             let mut parts: Vec<Box<dyn TantivyQuery>> = words.collect();
             parts.extend(self.across(atom.scope, &phrase_label(&terms), |f| phrase_query(f, &terms)));
-            return combine(parts, Occur::Should);
+            return self.combine(parts, Occur::Should);
         }
         self.across(atom.scope, &phrase_label(&terms), |f| phrase_query(f, &terms))
     }
@@ -475,11 +492,11 @@ impl Builder<'_> {
                 }
             }
         }
-        let required = combine(required, Occur::Must)?;
+        let required = self.combine(required, Occur::Must)?;
         // The whole phrase in the word fields, when it matches there, adds to the score.
         match self.across(atom.scope, &phrase_label(&word_terms), |f| phrase_query(f, &word_terms)) {
             Some(bonus) if atom.pieces.len() > 1 || matches!(atom.pieces[0], Piece::Han { .. }) => {
-                Some(boxed(BooleanQuery::new(vec![(Occur::Must, required), (Occur::Should, bonus)])))
+                Some(self.guard(boxed(BooleanQuery::new(vec![(Occur::Must, required), (Occur::Should, bonus)]))))
             }
             _ => Some(required),
         }
@@ -499,7 +516,46 @@ impl Builder<'_> {
                 Piece::Han { run, words } => self.han_query(atom.scope, run, words),
             })
             .collect();
-        combine(parts, if self.any { Occur::Should } else { Occur::Must })
+        self.combine(parts, if self.any { Occur::Should } else { Occur::Must })
+    }
+
+    /// Adjacent pairs of the query's Chinese words as phrases in the Chinese text: a bonus for
+    /// documents that keep them together (the sequential-dependence idea). jieba splits
+    /// compounds into dictionary words (交通肇事 → 交通 肇事); adjacency puts the compound back.
+    /// LeCaRD nDCG@10 0.6275 → 0.6406 (boost 0.5; 0.638–0.641 from 0.3 to 0.6). The same for
+    /// English words did not help SciFact (0.6966 → 0.6971 at 0.05, 0.6875 at 0.3): not used.
+    /// Only plain words count: quoted, negated, OR-ed or fielded parts break the sequence.
+    fn proximity(&self, analyzed: &[(bool, Vec<Result<TextAtom, &Atom>>)]) -> Vec<Box<dyn TantivyQuery>> {
+        // The query's Chinese words in order; None breaks a sequence.
+        let mut sequence: Vec<Option<&str>> = Vec::new();
+        for (negated, atoms) in analyzed {
+            let plain = match atoms.as_slice() {
+                [Ok(atom)] if !negated && !atom.quoted && atom.scope == Scope::All => atom,
+                _ => {
+                    sequence.push(None);
+                    continue;
+                }
+            };
+            for piece in &plain.pieces {
+                match piece {
+                    Piece::Latin(_) => sequence.push(None),
+                    Piece::Han { words, .. } => sequence.extend(words.iter().map(|w| Some(w.as_str()))),
+                }
+            }
+        }
+        let zh = self.index.fields.zh;
+        let mut seen = std::collections::HashSet::new();
+        sequence
+            .windows(2)
+            .filter_map(|pair| match pair {
+                [Some(a), Some(b)] if seen.insert((*a, *b)) => {
+                    let terms = [(0, a.to_string()), (1, b.to_string())];
+                    let phrase = phrase_query(zh, &terms)?;
+                    Some(self.boost(self.labeled(zh, &phrase_label(&terms), phrase), CHINESE_PROXIMITY_BOOST))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     fn date_query(&self, from: Option<Date>, to: Option<Date>) -> Box<dyn TantivyQuery> {
@@ -513,7 +569,7 @@ impl Builder<'_> {
                 tantivy::DateTime::from_timestamp_secs(d.unix_seconds() + 86_400),
             ))
         });
-        boxed(RangeQuery::new(lower, upper))
+        self.guard(boxed(RangeQuery::new(lower, upper)))
     }
 }
 
@@ -586,7 +642,7 @@ fn build(
                 Err(Atom::Text { .. }) => unreachable!("text atoms are analyzed"),
             }
         }
-        let Some(query) = combine(alternatives, Occur::Should) else { continue };
+        let Some(query) = builder.combine(alternatives, Occur::Should) else { continue };
         if *negated {
             negatives.push(query);
         } else if atoms.iter().all(|a| a.is_err()) {
@@ -601,13 +657,17 @@ fn build(
     if request.since.is_some() || request.until.is_some() {
         filters.push(builder.date_query(request.since, request.until));
     }
+    let proximity = builder.proximity(&analyzed);
     let mut top: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
     if builder.any {
+        let mut positives = positives;
+        positives.extend(proximity);
         // One required disjunction: with only SHOULD clauses beside a filter, tantivy would
         // treat the words as optional and return every document in the date range.
-        top.extend(combine(positives, Occur::Should).map(|q| (Occur::Must, q)));
+        top.extend(builder.combine(positives, Occur::Should).map(|q| (Occur::Must, q)));
     } else {
         top.extend(positives.into_iter().map(|q| (Occur::Must, q)));
+        top.extend(proximity.into_iter().map(|q| (Occur::Should, q)));
     }
     top.extend(filters.into_iter().map(|q| (Occur::Must, q)));
     if top.is_empty() {

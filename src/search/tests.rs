@@ -200,7 +200,7 @@ mod fuzz {
             let dir = tempfile::tempdir().unwrap();
             let index = Index::create(dir.path().join("i")).unwrap();
             index.add_documents(docs.iter().enumerate().map(|(i, (t, b))| Document::new(i.to_string(), t.as_str()).with_text(b))).unwrap();
-            if let Ok(results) = index.search(&Query::new(query.as_str()).snippet_chars(chars).limit(10)) {
+            if let Ok(results) = index.search(&Query::new(query.as_str()).snippet_chars(chars).limit(10).explain(chars % 2 == 0)) {
                 for hit in &results.hits {
                     for snippet in [&hit.snippets.zh, &hit.snippets.en].into_iter().flatten() {
                         for [s, e] in &snippet.highlights {
@@ -212,4 +212,20 @@ mod fuzz {
             }
         });
     }
+}
+
+#[test]
+fn adjacent_chinese_words_rank_above_the_same_words_apart() {
+    let (_d, index) = index_of(&[
+        ("apart", "t", "芬太尼的来源十分复杂，这场危机仍在加剧，官员表示担忧。"),
+        ("together", "t", "美国的芬太尼危机仍在加剧，官员表示担忧。"),
+    ]);
+    for query in ["芬太尼 危机", "芬太尼 危机 官员 担忧"] {
+        assert_eq!(ids(&index, query), vec!["together", "apart"], "{query}");
+        let any = index.search(&Query::new(query).any(true)).unwrap();
+        assert_eq!(any.hits[0].id, "together", "{query} --any");
+    }
+    let explained = index.search(&Query::new("芬太尼 危机").explain(true)).unwrap();
+    let parts: Vec<&str> = explained.hits[0].explanation.as_ref().unwrap().iter().map(|p| p.part.as_str()).collect();
+    assert!(parts.contains(&"zh:\"芬太尼 危机\""), "{parts:?}");
 }
