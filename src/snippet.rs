@@ -176,16 +176,24 @@ pub fn make_snippet(text: &str, matches: &[(usize, usize)], max_chars: usize) ->
 fn window(text: &str, bounds: &[usize], matches: &[(usize, usize)], max_chars: usize) -> (usize, usize) {
     let total = bounds.len() - 1;
     let ch = |i: usize| text[bounds[i]..].chars().next().unwrap_or(' ');
-    // A full stop ends a sentence only before a space or the end ("U.S." and "3.5" do not).
-    let ends_sentence = |i: usize| is_sentence_end(ch(i)) && (!matches!(ch(i), '.') || ch(i + 1).is_whitespace());
+    // A full stop ends a sentence only before a space or the end ("3.5" does not), and not after
+    // a capital ("U.S. Commerce": an abbreviation, more often than not).
+    let ends_sentence = |i: usize| {
+        let c = ch(i);
+        if c != '.' {
+            return is_sentence_end(c);
+        }
+        let before = if i > 0 { ch(i - 1) } else { ' ' };
+        ch(i + 1).is_whitespace() && !before.is_uppercase()
+    };
     // Place the window so the best cluster of matches starts a quarter of the way in.
     let lead = max_chars / 4;
-    let anchor = best_anchor(text, bounds, matches, max_chars);
+    let (anchor, anchor_end) = best_anchor(text, bounds, matches, max_chars);
     let mut start = anchor.saturating_sub(lead);
-    // Prefer to start a sentence: look back from the first match for a sentence end.
-    // A sentence start up to half a fragment back is worth the extra context.
-    let back = anchor.saturating_sub(max_chars / 2)..anchor;
-    if let Some(boundary) = back.clone().rev().find(|&i| i > 0 && ends_sentence(i - 1)) {
+    // Prefer to start a sentence: look back from the first match for a sentence end, as far
+    // as still leaves the match and a few characters after it in the fragment.
+    let back = (anchor_end + 10).saturating_sub(max_chars).min(anchor)..anchor;
+    if let Some(boundary) = back.clone().rev().find(|&i| i == 0 || ends_sentence(i - 1)) {
         start = boundary;
     } else if let Some(boundary) = back.rev().find(|&i| i > 0 && is_clause_end(ch(i - 1))) {
         start = boundary;
@@ -214,21 +222,21 @@ fn window(text: &str, bounds: &[usize], matches: &[(usize, usize)], max_chars: u
     (start, end)
 }
 
-/// The character index of the match that starts the window holding the most distinct
-/// matched words, then the most matches; the first such one.
-fn best_anchor(text: &str, bounds: &[usize], matches: &[(usize, usize)], max_chars: usize) -> usize {
+/// The character range of the match that starts the window holding the most distinct matched
+/// words, then the most matches; the first such one (`(0, 0)` without matches).
+fn best_anchor(text: &str, bounds: &[usize], matches: &[(usize, usize)], max_chars: usize) -> (usize, usize) {
     let word = |&(s, e): &(usize, usize)| text[bounds[s]..bounds[e]].to_lowercase();
-    let mut best = (0, 0, 0);
-    for (i, &(first, _)) in matches.iter().enumerate() {
+    let mut best = ((0, 0), (0, 0));
+    for (i, &first) in matches.iter().enumerate() {
         let inside: Vec<&(usize, usize)> =
-            matches[i..].iter().take_while(|&&(s, _)| s < first + max_chars * 3 / 4).collect();
+            matches[i..].iter().take_while(|&&(s, _)| s < first.0 + max_chars * 3 / 4).collect();
         let distinct: HashSet<String> = inside.iter().map(|m| word(m)).collect();
         let score = (distinct.len(), inside.len());
-        if (score.0, score.1) > (best.0, best.1) {
-            best = (score.0, score.1, first);
+        if score > best.0 {
+            best = (score, first);
         }
     }
-    best.2
+    best.1
 }
 
 #[cfg(test)]
@@ -311,6 +319,17 @@ mod tests {
         let s = make_snippet(&long, &[], 50);
         assert!(s.text.starts_with("First sentence here."), "{}", s.text);
         assert!(s.text.ends_with('…'));
+    }
+
+    #[test]
+    fn a_sentence_start_within_reach_begins_the_fragment() {
+        let text = "Intro sentence one. The U.S. Commerce Department added more than thirty Chinese companies and \
+                    research bodies to the entity list on Friday, including several chip designers. More text \
+                    follows here for a while so that the whole text is longer than the fragment.";
+        let h = highlighter(&["entity", "list"], &[]);
+        let s = make_snippet(text, &h.find(text), 120);
+        assert!(s.text.starts_with("…The U.S. Commerce"), "{}", s.text);
+        assert!(marked(&s).contains("[entity list]"), "{}", marked(&s));
     }
 
     #[test]
