@@ -101,6 +101,14 @@ mod tests {
     }
 
     #[test]
+    fn runs_cover_every_script_and_width() {
+        let text = "aé中𠀀b、文\u{3007}x𝒳";
+        let got = run_texts(text);
+        assert_eq!(got, vec![("aé", false), ("中𠀀", true), ("b、", false), ("文\u{3007}", true), ("x𝒳", false)]);
+        assert_eq!(got.iter().map(|r| r.0).collect::<String>(), text);
+    }
+
+    #[test]
     fn chinese_punctuation_is_not_han() {
         assert_eq!(run_texts("你好。"), vec![("你好", true), ("。", false)]);
     }
