@@ -89,27 +89,26 @@ fn normalize_with(text: &str, simplify: bool) -> Normalized<'_> {
     if text.is_ascii() {
         return Normalized { text: Cow::Borrowed(text), map: None };
     }
-    let (mut has_wide, mut has_han, mut chars) = (false, false, 0);
+    let (mut has_wide, mut has_han) = (false, false);
     for c in text.chars() {
         has_wide |= needs_width_fold(c);
         has_han |= simplify && is_han(c);
-        chars += 1;
     }
     if !has_wide && !has_han {
         return Normalized { text: Cow::Borrowed(text), map: None };
     }
     let converted: Cow<'_, str> = if has_han { Cow::Owned(to_simplified(text)) } else { Cow::Borrowed(text) };
+    if !has_wide && converted == text {
+        // Simplified text already: the common case.
+        return Normalized { text: Cow::Borrowed(text), map: None };
+    }
     // OpenCC converts phrases; one that changed length would break the character alignment
     // that highlighting relies on. Then convert run by run, character by character if needed.
-    if converted.len() != text.len() || converted.chars().count() != chars {
+    if converted.len() != text.len() || converted.chars().count() != text.chars().count() {
         return normalize_by_runs(text, has_wide);
     }
     if !has_wide {
-        return if converted == text {
-            Normalized { text: Cow::Borrowed(text), map: None }
-        } else {
-            Normalized { text: converted, map: None }
-        };
+        return Normalized { text: converted, map: None };
     }
     // Width folding changes byte lengths (3-byte full-width → 1-byte ASCII): map offsets.
     let mut out = String::with_capacity(text.len());
