@@ -58,3 +58,22 @@ fn opening_a_folder_that_is_not_an_index_fails_cleanly() {
     let err = Index::open(dir.path().join("missing")).unwrap_err();
     assert!(err.to_string().contains("no index"), "{err}");
 }
+
+#[test]
+fn an_index_from_another_analyzer_version_is_refused_with_a_rebuild_hint() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("i");
+    Index::create(&path).unwrap().add_documents([doc("a", "t", "芬太尼")]).unwrap();
+    // Pretend an older sou wrote it: the version stamp lives in the commit payload.
+    let meta_path = path.join("meta.json");
+    let meta = std::fs::read_to_string(&meta_path).unwrap();
+    let version = format!("\\\"analyzer\\\":{}", sou::analysis::ANALYZER_VERSION);
+    assert!(meta.contains(&version), "{meta}");
+    std::fs::write(&meta_path, meta.replace(&version, "\\\"analyzer\\\":1")).unwrap();
+    let err = Index::open(&path).unwrap_err().to_string();
+    assert!(err.contains("analyzer 1") && err.contains("sou index --rebuild"), "{err}");
+    // A rebuild starts over with the current analyzers.
+    let rebuilt = Index::rebuild(&path, sou::OpenOptions::default()).unwrap();
+    assert_eq!(rebuilt.num_docs(), 0);
+    assert!(Index::open(&path).is_ok());
+}
