@@ -40,8 +40,9 @@ impl Document {
 
     /// Approximate bytes the document occupies (its texts), for memory accounting.
     pub fn size(&self) -> usize {
-        // Chinese text is indexed twice (words and characters) and so held twice.
-        self.id.len() + self.path.len() + 2 * (self.title.len() + self.zh.len()) + self.en.len() + 64
+        // The indexed document holds Chinese text twice (word and character fields) and the
+        // title up to three times (title field, body field, character field).
+        self.id.len() + self.path.len() + 3 * self.title.len() + 2 * self.zh.len() + self.en.len() + 64
     }
 
     /// Parses one JSON object (`id`, `title`, `text`, optional `date`, `source`, `zh`, `en`)
