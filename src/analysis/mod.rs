@@ -1,5 +1,5 @@
 //! Analysis: turns text into the terms of the word fields and of the character recall field,
-//! and registers both analyzers on a tantivy index (in [`register`], the only place).
+//! and registers both analyzers on a tantivy index (in `register`, the only place).
 //!
 //! Pipeline per text: normalize (width, Traditional → Simplified) → split into script runs →
 //! Han runs go to jieba, other runs to the Latin tokenizer. Offsets always point into the
