@@ -472,8 +472,8 @@ impl Builder<'_> {
                 Piece::Latin(words) => {
                     let (terms, next) = latin_positions(words, position);
                     position = next;
-                    let (local, _) = latin_positions(words, 0);
-                    required.extend(self.across(atom.scope, &phrase_label(&local), |f| phrase_query(f, &local)));
+                    // phrase_query makes positions relative to the first term.
+                    required.extend(self.across(atom.scope, &phrase_label(&terms), |f| phrase_query(f, &terms)));
                     word_terms.extend(terms);
                 }
                 Piece::Han { run, words } => {
