@@ -108,7 +108,14 @@ impl Fixture {
 
     /// Runs a JSON search and returns the hits.
     pub fn search_json(&self, query: &str) -> Vec<serde_json::Value> {
-        let out = self.sou(&["search", query, "--json", "--limit", "50"]).output().unwrap();
+        self.search_json_with(&[query])
+    }
+
+    /// Runs `sou search --json --limit 50 ARGS...` (a query and any options) and returns the hits.
+    pub fn search_json_with(&self, args: &[&str]) -> Vec<serde_json::Value> {
+        let mut full = vec!["search", "--json", "--limit", "50"];
+        full.extend_from_slice(args);
+        let out = self.sou(&full).output().unwrap();
         String::from_utf8(out.stdout)
             .unwrap()
             .lines()
@@ -118,7 +125,12 @@ impl Fixture {
 
     /// Ids of the hits of a search, in rank order.
     pub fn ids(&self, query: &str) -> Vec<String> {
-        self.search_json(query).iter().map(|h| h["id"].as_str().unwrap().to_string()).collect()
+        self.ids_with(&[query])
+    }
+
+    /// Ids of the hits of `sou search` with a query and options, in rank order.
+    pub fn ids_with(&self, args: &[&str]) -> Vec<String> {
+        self.search_json_with(args).iter().map(|h| h["id"].as_str().unwrap().to_string()).collect()
     }
 }
 

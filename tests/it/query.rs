@@ -6,14 +6,7 @@ use predicates::str::contains;
 use crate::common::{Fixture, highlighted};
 
 fn ids(f: &Fixture, args: &[&str]) -> Vec<String> {
-    let mut full = vec!["search", "--json", "--limit", "50"];
-    full.extend_from_slice(args);
-    let out = f.sou(&full).output().unwrap();
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["id"].as_str().unwrap().to_string())
-        .collect()
+    f.ids_with(args)
 }
 
 fn sorted(mut v: Vec<String>) -> Vec<String> {
