@@ -13,7 +13,7 @@ use crate::analysis::{self, ANALYZER_VERSION, Segmenter};
 use crate::document::Document;
 use crate::error::{Error, Result};
 use crate::schema::{self, Fields};
-use crate::writer::DocWriter;
+use crate::writer::{DocWriter, IdFilter};
 
 /// Bumped when the schema or the meaning of stored fields changes.
 const FORMAT_VERSION: u32 = 2;
@@ -300,23 +300,29 @@ impl Index {
         out.add_text(f.zh, &doc.zh);
         out.add_text(f.en, &doc.en);
         for text in [Some(&doc.title), doc.source.as_ref(), Some(&doc.zh), Some(&doc.en)].into_iter().flatten() {
-            if text.chars().any(analysis::script::is_han) {
+            if analysis::script::has_han(text) {
                 out.add_text(f.grams, text);
             }
         }
         out
     }
 
-    /// Adds (or replaces, by id) documents and commits. Returns how many were written.
+    /// Adds (or replaces, by id) documents, commits and waits for segment merges to finish.
+    /// Returns how many were written.
     pub fn add_documents(&self, docs: impl IntoIterator<Item = Document>) -> Result<usize> {
         let mut writer = self.writer()?;
+        let mut ids = IdFilter::for_index_of(self.num_docs());
         let mut count = 0;
         for doc in docs {
-            writer.delete_term(Term::from_field_text(self.fields.id, &doc.id));
+            if ids.may_exist(&doc.id) {
+                writer.delete_term(Term::from_field_text(self.fields.id, &doc.id));
+            }
             writer.add(self.to_tantivy(&doc, 0), doc.size())?;
             count += 1;
         }
         self.commit(&mut writer)?;
+        // Like `sync`: return with the index settled, no merge left running in the background.
+        writer.inner.wait_merging_threads()?;
         Ok(count)
     }
 

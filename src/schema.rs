@@ -5,7 +5,7 @@ use tantivy::schema::{
     TextFieldIndexing, TextOptions,
 };
 
-use crate::analysis::{GRAMS, WORDS};
+use crate::analysis::{GRAMS, WORDS, ZH_WORDS};
 
 /// Handles to the schema's fields.
 #[derive(Debug, Clone, Copy)]
@@ -45,7 +45,7 @@ pub(crate) fn build() -> (Schema, Fields) {
             "date",
             DateOptions::default().set_indexed().set_stored().set_fast().set_precision(DateTimePrecision::Seconds),
         ),
-        zh: b.add_text_field("zh", text_options(WORDS, true)),
+        zh: b.add_text_field("zh", text_options(ZH_WORDS, true)),
         en: b.add_text_field("en", text_options(WORDS, true)),
         grams: b.add_text_field("grams", text_options(GRAMS, false)),
     };

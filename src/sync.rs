@@ -12,6 +12,7 @@ use tantivy::Term;
 use crate::corpus::{self, Found, SkipReason, SourceFile};
 use crate::error::{Error, Result};
 use crate::index::Index;
+use crate::writer::IdFilter;
 
 /// Default largest file read whole (`.jsonl` files are streamed and exempt).
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 << 20;
@@ -112,24 +113,6 @@ fn indexed_files(index: &Index) -> Result<HashMap<String, u64>> {
     Ok(files)
 }
 
-/// Which document ids may already be in the index.
-enum IdFilter {
-    /// The index was empty when the run started: only ids written by this run.
-    Fresh(HashSet<String>),
-    /// Any id may exist.
-    Existing,
-}
-
-impl IdFilter {
-    /// Whether `id` may already be indexed; records it as written.
-    fn may_exist(&mut self, id: &str) -> bool {
-        match self {
-            IdFilter::Existing => true,
-            IdFilter::Fresh(seen) => !seen.insert(id.to_string()),
-        }
-    }
-}
-
 fn covers(root_key: &str, key: &str) -> bool {
     key == root_key
         || (key.starts_with(root_key) && (root_key.ends_with('/') || key[root_key.len()..].starts_with('/')))
@@ -170,7 +153,7 @@ impl Index {
         let mut since_commit = 0;
         // Into an empty index, a document needs deleting by id only if this run already wrote
         // that id (overlapping JSON files); skipping the rest saves a term lookup per document.
-        let mut ids = if self.num_docs() == 0 { IdFilter::Fresh(HashSet::new()) } else { IdFilter::Existing };
+        let mut ids = IdFilter::for_index_of(self.num_docs());
         for file in &todo {
             let existed = known.contains_key(&file.key);
             match self.index_file(&writer, file, existed, &mut ids, options) {

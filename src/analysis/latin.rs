@@ -56,37 +56,93 @@ pub fn is_stop_term(term: &str) -> bool {
     STOP_TERMS.contains(term)
 }
 
-/// Words whose stem is cached per thread before the cache starts over.
-const STEM_CACHE_WORDS: usize = 1 << 16;
-
-thread_local! {
-    /// Lowercased word → stem. English vocabularies are small and repetitive, and a lookup costs
-    /// a fraction of running the Snowball stemmer (~4 % of indexing the news mix).
-    static STEMS: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, Box<str>>> = Default::default();
-}
-
 /// Replaces `out` with the term of token `raw`: lowercased, then stemmed when it has letters.
 pub fn term_into(raw: &str, out: &mut String) {
     out.clear();
     push_lowercase(raw, out);
+    // Snowball's English stemmer leaves words of one or two letters as they are.
     let has_letters = out.bytes().any(|b| b.is_ascii_alphabetic()) || !out.is_ascii();
-    if !has_letters {
+    if !has_letters || out.len() <= 2 {
         return;
     }
-    STEMS.with_borrow_mut(|stems| {
-        if let Some(stem) = stems.get(out.as_str()) {
-            out.clear();
-            out.push_str(stem);
+    stem_cache::stem_into(out);
+}
+
+/// A per-thread cache of stems: English vocabularies are small and repetitive, and a lookup
+/// costs a fraction of running the Snowball stemmer.
+///
+/// Direct-mapped, small enough to stay in the CPU's cache, and storing a stem as "the first
+/// `keep` bytes of the word plus a short ASCII suffix" (happy → happ + i), so a hit is one hash,
+/// one fixed-size comparison and a truncation. (A `HashMap<Box<str>, Box<str>>` cost ~12 % of
+/// indexing English text, mostly in following and comparing the boxed keys.)
+mod stem_cache {
+    use std::hash::BuildHasher;
+
+    /// Longest word (in bytes) whose stem is cached; longer words are stemmed every time.
+    const WORD_BYTES: usize = 16;
+    /// Longest cached stem suffix (Snowball English adds at most an `e` or turns `y` into `i`).
+    const SUFFIX_BYTES: usize = 3;
+    const SLOTS: usize = 1 << 13;
+
+    #[derive(Clone, Copy)]
+    struct Slot {
+        word: [u8; WORD_BYTES],
+        /// 0 for an empty slot (no cached word is empty).
+        word_len: u8,
+        /// The stem is `word[..keep]` followed by `suffix[..suffix_len]`.
+        keep: u8,
+        suffix: [u8; SUFFIX_BYTES],
+        suffix_len: u8,
+    }
+
+    const EMPTY: Slot = Slot { word: [0; WORD_BYTES], word_len: 0, keep: 0, suffix: [0; SUFFIX_BYTES], suffix_len: 0 };
+
+    thread_local! {
+        static SLOTS_OF_THREAD: std::cell::RefCell<Vec<Slot>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    /// The slot for `stem` of `word`, or `None` when it cannot be stored in one.
+    fn slot_for(key: [u8; WORD_BYTES], word: &str, stem: &str) -> Option<Slot> {
+        let common = word.bytes().zip(stem.bytes()).take_while(|(a, b)| a == b).count();
+        let keep = (0..=common).rev().find(|&k| stem.is_char_boundary(k))?;
+        let suffix = &stem.as_bytes()[keep..];
+        if suffix.len() > SUFFIX_BYTES || !suffix.is_ascii() {
+            return None;
+        }
+        let mut slot = Slot { word: key, word_len: word.len() as u8, keep: keep as u8, ..EMPTY };
+        slot.suffix[..suffix.len()].copy_from_slice(suffix);
+        slot.suffix_len = suffix.len() as u8;
+        Some(slot)
+    }
+
+    /// Replaces the lowercase word in `word` with its stem.
+    pub(super) fn stem_into(word: &mut String) {
+        if word.len() > WORD_BYTES {
+            *word = super::STEMMER.stem(word).into_owned();
             return;
         }
-        let stem: Box<str> = STEMMER.stem(out).into();
-        if stems.len() >= STEM_CACHE_WORDS {
-            stems.clear();
-        }
-        stems.insert(out.as_str().into(), stem.clone());
-        out.clear();
-        out.push_str(&stem);
-    });
+        let mut key = [0u8; WORD_BYTES];
+        key[..word.len()].copy_from_slice(word.as_bytes());
+        let index = (rustc_hash::FxBuildHasher.hash_one(key) as usize) & (SLOTS - 1);
+        SLOTS_OF_THREAD.with_borrow_mut(|slots| {
+            if slots.is_empty() {
+                slots.resize(SLOTS, EMPTY);
+            }
+            let slot = &mut slots[index];
+            if usize::from(slot.word_len) != word.len() || slot.word != key {
+                let stem = super::STEMMER.stem(word).into_owned();
+                match slot_for(key, word, &stem) {
+                    Some(filled) => *slot = filled,
+                    None => {
+                        *word = stem;
+                        return;
+                    }
+                }
+            }
+            word.truncate(usize::from(slot.keep));
+            word.extend(slot.suffix[..usize::from(slot.suffix_len)].iter().map(|&b| char::from(b)));
+        });
+    }
 }
 
 /// The term of token `raw`.
@@ -103,17 +159,16 @@ pub fn token_ranges(text: &str, mut emit: impl FnMut(Option<(usize, usize)>)) {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        // ASCII fast path: most non-Han text is ASCII.
-        let (c, len) = decode_at(text, i);
-        if !c.is_alphanumeric() {
+        let (c, len) = super::script::char_at(text, i);
+        if !is_alphanumeric(c) {
             i += len;
             continue;
         }
         let start = i;
         i += len;
         while i < bytes.len() {
-            let (c, len) = decode_at(text, i);
-            if !c.is_alphanumeric() {
+            let (c, len) = super::script::char_at(text, i);
+            if !is_alphanumeric(c) {
                 break;
             }
             i += len;
@@ -122,14 +177,18 @@ pub fn token_ranges(text: &str, mut emit: impl FnMut(Option<(usize, usize)>)) {
     }
 }
 
+/// `char::is_alphanumeric`, answering the common cases without Unicode table lookups: ASCII,
+/// and the punctuation between Chinese text (，。、「」…), which comes in runs of its own.
 #[inline]
-fn decode_at(text: &str, i: usize) -> (char, usize) {
-    let b = text.as_bytes()[i];
-    if b < 0x80 {
-        (b as char, 1)
-    } else {
-        let c = text[i..].chars().next().expect("char boundary");
-        (c, c.len_utf8())
+fn is_alphanumeric(c: char) -> bool {
+    match c as u32 {
+        0..=0x7F => c.is_ascii_alphanumeric(),
+        // General punctuation; CJK symbols and punctuation except 々〆〇 and the like;
+        // full-width punctuation (the letters and digits were folded to ASCII before).
+        0x2010..=0x2027 | 0x2030..=0x205E | 0x3000..=0x3004 | 0x3008..=0x3020 | 0xFF01..=0xFF0F | 0xFF1A..=0xFF20 => {
+            false
+        }
+        _ => c.is_alphanumeric(),
     }
 }
 
@@ -201,12 +260,55 @@ mod tests {
     }
 
     #[test]
+    fn quick_alphanumeric_agrees_with_the_standard_library() {
+        for c in (0..=0x3_0000u32).filter_map(char::from_u32) {
+            assert_eq!(is_alphanumeric(c), c.is_alphanumeric(), "{c:?} U+{:04X}", c as u32);
+        }
+    }
+
+    #[test]
     fn stems_english() {
         assert_eq!(
             texts("Vaccines vaccinated vaccine running entities"),
             vec!["vaccin", "vaccin", "vaccin", "run", "entiti"]
         );
         assert_eq!(texts("2023 COVID"), vec!["2023", "covid"]);
+    }
+
+    #[test]
+    fn words_of_two_letters_or_less_are_their_own_stems() {
+        let letters: Vec<String> = ('a'..='z').map(String::from).collect();
+        for a in &letters {
+            assert_eq!(STEMMER.stem(a), a.as_str());
+            for b in &letters {
+                let word = format!("{a}{b}");
+                assert_eq!(STEMMER.stem(&word), word.as_str());
+            }
+        }
+    }
+
+    #[test]
+    fn cached_stems_match_the_stemmer() {
+        // Twice, so the second round reads the cache; long words bypass it.
+        let words = [
+            "running",
+            "entities",
+            "happy",
+            "agreed",
+            "vaccinated",
+            "école",
+            "écoles",
+            "internationalizations",
+            "news",
+        ];
+        let long = "supercalifragilisticexpialidocious".to_string();
+        for _ in 0..2 {
+            for w in words.iter().map(|w| w.to_string()).chain([long.clone()]) {
+                let mut cached = w.clone();
+                stem_cache::stem_into(&mut cached);
+                assert_eq!(cached, STEMMER.stem(&w), "{w}");
+            }
+        }
     }
 
     #[test]

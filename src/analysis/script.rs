@@ -26,21 +26,70 @@ pub struct Run {
     pub han: bool,
 }
 
+/// Every Han character is encoded in UTF-8 with a lead byte of at least this value (U+3007 is
+/// E3 80 87), so smaller bytes can be skipped without decoding when looking for Han text.
+const FIRST_HAN_LEAD_BYTE: u8 = 0xE3;
+
+/// The character starting at byte `i` of `text` and its length, decoding the common one- and
+/// three-byte forms directly.
+#[inline]
+pub(crate) fn char_at(text: &str, i: usize) -> (char, usize) {
+    let bytes = text.as_bytes();
+    let lead = bytes[i];
+    if lead < 0x80 {
+        return (lead as char, 1);
+    }
+    if (0xE0..0xF0).contains(&lead) {
+        let code =
+            (u32::from(lead & 0x0F) << 12) | (u32::from(bytes[i + 1] & 0x3F) << 6) | u32::from(bytes[i + 2] & 0x3F);
+        if let Some(c) = char::from_u32(code) {
+            return (c, 3);
+        }
+    }
+    let c = text[i..].chars().next().expect("char boundary");
+    (c, c.len_utf8())
+}
+
+/// Byte offset of the next character at or after `i` that could be Han (the end if none).
+#[inline]
+pub(crate) fn skip_non_han_bytes(bytes: &[u8], i: usize) -> usize {
+    // Bytes below the first Han lead byte are ASCII, two-byte characters or their continuation
+    // bytes: never the start of a Han character. `i` is a character boundary, and so is the
+    // first lead byte found.
+    bytes[i..].iter().position(|&b| b >= FIRST_HAN_LEAD_BYTE).map_or(bytes.len(), |p| i + p)
+}
+
+/// Whether `text` has a Han character.
+pub fn has_han(text: &str) -> bool {
+    runs(text).any(|run| run.han)
+}
+
 /// Splits `text` into alternating Han and non-Han runs covering it completely.
 pub fn runs(text: &str) -> impl Iterator<Item = Run> + '_ {
-    let mut chars = text.char_indices().peekable();
+    let bytes = text.as_bytes();
+    let mut next = 0;
     std::iter::from_fn(move || {
-        let (start, first) = chars.next()?;
+        if next >= bytes.len() {
+            return None;
+        }
+        let start = next;
+        let (first, len) = char_at(text, start);
         let han = is_han(first);
-        let mut end = start + first.len_utf8();
-        while let Some(&(i, c)) = chars.peek() {
+        next += len;
+        loop {
+            if !han {
+                next = skip_non_han_bytes(bytes, next);
+            }
+            if next >= bytes.len() {
+                break;
+            }
+            let (c, len) = char_at(text, next);
             if is_han(c) != han {
                 break;
             }
-            end = i + c.len_utf8();
-            chars.next();
+            next += len;
         }
-        Some(Run { start, end, han })
+        Some(Run { start, end: next, han })
     })
 }
 
@@ -106,6 +155,29 @@ mod tests {
         let got = run_texts(text);
         assert_eq!(got, vec![("aé", false), ("中𠀀", true), ("b、", false), ("文\u{3007}", true), ("x𝒳", false)]);
         assert_eq!(got.iter().map(|r| r.0).collect::<String>(), text);
+    }
+
+    #[test]
+    fn runs_agree_with_a_character_by_character_split() {
+        let text = "ASCII only, é, ÿ, ĀĂ Ω 𝒳 、。「」ＡＢ１ 中文\u{3007}〇 𠀀𪜀 丽 a中b";
+        let mut expected: Vec<(String, bool)> = Vec::new();
+        for c in text.chars() {
+            match expected.last_mut() {
+                Some((run, han)) if *han == is_han(c) => run.push(c),
+                _ => expected.push((c.to_string(), is_han(c))),
+            }
+        }
+        let got: Vec<(String, bool)> = run_texts(text).into_iter().map(|(t, h)| (t.to_string(), h)).collect();
+        assert_eq!(got, expected);
+        assert!(has_han("abc 中"));
+        assert!(!has_han("abc、ＡＢ"));
+    }
+
+    #[test]
+    fn decodes_characters_of_every_length() {
+        let text = "aé中𠀀";
+        let got: Vec<(char, usize)> = text.char_indices().map(|(i, _)| char_at(text, i)).collect();
+        assert_eq!(got, vec![('a', 1), ('é', 2), ('中', 3), ('𠀀', 4)]);
     }
 
     #[test]

@@ -60,6 +60,34 @@ token_table! {
     grams_ignore_latin: grams, "COVID-19 vaccine" => [];
     grams_of_traditional_and_full_width: grams, "ＡＢ實體" => [("实", 6, 9, 0), ("体", 9, 12, 1)];
     grams_empty: grams, "" => [];
+    grams_gap_after_punctuation_and_latin: grams, "药，a 品" => [("药", 0, 3, 0), ("品", 8, 11, 2)];
+    zh_field_leaves_function_words_to_the_grams: zh_words, "2023年11月的报告" => [
+        ("2023", 0, 4, 0), ("年", 4, 7, 1), ("11", 7, 9, 2), ("月", 9, 12, 3), ("报告", 15, 21, 5),
+    ];
+}
+
+/// The tokens the zh field's analyzer (as registered on an index) makes of `text`.
+fn zh_words(text: &str) -> Vec<(String, usize, usize, usize)> {
+    let mut analyzer = tantivy::tokenizer::TextAnalyzer::from(WordTokenizer {
+        segmenter: Segmenter::default(),
+        buffer: TokenBuffer::default(),
+        function_words: false,
+    });
+    let mut stream = analyzer.token_stream(text);
+    let mut out = Vec::new();
+    while let Some(t) = stream.next() {
+        out.push((t.text.clone(), t.offset_from, t.offset_to, t.position));
+    }
+    out
+}
+
+#[test]
+fn one_character_words_are_marked() {
+    let kinds: Vec<(String, TokenKind)> =
+        analyze("药的报告", &Segmenter::default()).into_iter().map(|t| (t.text, t.kind)).collect();
+    assert!(kinds.contains(&("的".to_string(), TokenKind::FunctionWord)), "{kinds:?}");
+    assert!(kinds.contains(&("报告".to_string(), TokenKind::Word)), "{kinds:?}");
+    assert!(kinds.contains(&("的".to_string(), TokenKind::Gram)), "{kinds:?}");
 }
 
 #[test]
@@ -88,4 +116,11 @@ fn offsets_always_point_at_the_original_text() {
             assert!(normalized.contains(term) || term.contains(normalized.as_str()), "{t:?} vs {original:?}");
         }
     }
+}
+
+#[test]
+fn function_words_are_sorted_for_binary_search() {
+    assert!(FUNCTION_WORDS.windows(2).all(|w| w[0] < w[1]));
+    assert!(FUNCTION_WORDS.iter().all(|c| c.len_utf8() == 3));
+    assert!(is_function_word("的") && !is_function_word("罪") && !is_function_word("的确"));
 }

@@ -24,6 +24,18 @@ fn add_search_replace_and_delete_by_id() {
 }
 
 #[test]
+fn an_id_twice_in_one_batch_on_a_fresh_index_keeps_the_last() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::create(dir.path().join("i")).unwrap();
+    index
+        .add_documents([doc("a", "First", "芬太尼"), doc("b", "Other", "实体清单"), doc("a", "Second", "芬太尼")])
+        .unwrap();
+    assert_eq!(index.num_docs(), 2);
+    let results = index.search(&Query::new("芬太尼")).unwrap();
+    assert_eq!((results.total, results.hits[0].title.as_str()), (1, "Second"));
+}
+
+#[test]
 fn reopening_registers_the_analyzers_again() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("i");
