@@ -110,7 +110,7 @@ fn normalize_with(text: &str, simplify: bool) -> Normalized<'_> {
     if !has_wide && !convertible {
         return Normalized { text: Cow::Borrowed(text), map: None };
     }
-    let converted: Cow<'_, str> = if convertible { Cow::Owned(to_simplified(text)) } else { Cow::Borrowed(text) };
+    let converted: Cow<'_, str> = if convertible { simplify_runs(text) } else { Cow::Borrowed(text) };
     if !has_wide && converted == text {
         // Simplified text already: the common case.
         return Normalized { text: Cow::Borrowed(text), map: None };
@@ -183,7 +183,8 @@ fn normalize_with_map(text: &str) -> Normalized<'_> {
 
 /// Converts a Han run to Simplified, character for character so offsets stay aligned.
 fn push_simplified(han: &str, start: usize, out: &mut String, map: Option<&mut Vec<u32>>) {
-    let converted = to_simplified(han);
+    let converted =
+        if han.chars().any(|c| CONVERSION_TRIGGERS.contains(c)) { to_simplified(han) } else { han.to_string() };
     // zhconv converts phrases; a phrase that changes length would break the one-to-one
     // character alignment that highlighting relies on, so fall back to single characters.
     let aligned = converted.chars().count() == han.chars().count();
@@ -204,6 +205,34 @@ fn push_simplified(han: &str, start: usize, out: &mut String, map: Option<&mut V
             let single = to_simplified(c.encode_utf8(&mut buf));
             let c = single.chars().next().unwrap_or(c);
             push_char(i, c, out, map.as_deref_mut());
+        }
+    }
+}
+
+/// `text` with its Han runs converted to Simplified. Only runs with a trigger character are
+/// converted (every conversion rule is Han characters only, so none spans two runs): a
+/// judgment that names a 沈 converts that clause, not the whole judgment.
+fn simplify_runs(text: &str) -> Cow<'_, str> {
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    for run in script::runs(text).filter(|run| run.han) {
+        let piece = &text[run.start..run.end];
+        if !piece.chars().any(|c| CONVERSION_TRIGGERS.contains(c)) {
+            continue;
+        }
+        let converted = to_simplified(piece);
+        if converted != piece {
+            let out = out.get_or_insert_with(|| String::with_capacity(text.len()));
+            out.push_str(&text[copied..run.start]);
+            out.push_str(&converted);
+            copied = run.end;
+        }
+    }
+    match out {
+        None => Cow::Borrowed(text),
+        Some(mut out) => {
+            out.push_str(&text[copied..]);
+            Cow::Owned(out)
         }
     }
 }
@@ -322,6 +351,18 @@ mod tests {
     }
 
     #[test]
+    fn conversion_rules_are_han_only_so_runs_convert_alone() {
+        use zhconv::{Variant, ZhConverterBuilder, get_builtin_tables};
+        let rules = ZhConverterBuilder::new()
+            .target(Variant::ZhHans)
+            .tables(get_builtin_tables(Variant::ZhHans))
+            .build_mapping();
+        assert!(rules.iter().filter(|(from, to)| from != to).all(|(from, _)| from.chars().all(is_han)));
+        let text = "沈默是金，實體清單 and 沈默寡言。计划";
+        assert_eq!(simplify_runs(text), to_simplified(text));
+    }
+
+    #[test]
     fn text_without_trigger_characters_converts_to_itself() {
         // Every BMP Han character outside the trigger set, in runs, converts to itself.
         let plain: Vec<char> = (0x3400..0xA000u32)
@@ -341,6 +382,7 @@ mod tests {
         let pairs: String = common.iter().flat_map(|&a| common.iter().flat_map(move |&b| [a, b, '，'])).collect();
         assert_eq!(to_simplified(&pairs), pairs);
         assert!(CONVERSION_TRIGGERS.contains('實') && CONVERSION_TRIGGERS.contains('沈'));
+        assert!(!CONVERSION_TRIGGERS.contains('得'), "a common character when a rare one would do");
         assert!(!CONVERSION_TRIGGERS.contains('实'));
     }
 
