@@ -228,7 +228,7 @@ impl TokenStream for GramStream<'_> {
             }
             let t = &mut self.token;
             t.text.clear();
-            t.text.push(c);
+            t.text.push_str(&text[start..start + len]);
             t.offset_from = self.norm.original_offset(start);
             t.offset_to = self.norm.original_offset(start + len);
             t.position = self.position;

@@ -94,19 +94,7 @@ fn normalize_with(text: &str, simplify: bool) -> Normalized<'_> {
     if text.is_ascii() {
         return Normalized { text: Cow::Borrowed(text), map: None };
     }
-    let (mut has_wide, mut convertible) = (false, false);
-    let mut i = 0;
-    // Full-width forms and Han characters are three or four bytes from lead byte E3 up: skip
-    // the bytes below without decoding, and stop once both are known.
-    while let Some(offset) = text.as_bytes()[i..].iter().position(|&b| b >= 0xE3) {
-        let (c, len) = script::char_at(text, i + offset);
-        has_wide |= needs_width_fold(c);
-        convertible |= simplify && is_han(c) && CONVERSION_TRIGGERS.contains(c);
-        if has_wide && (convertible || !simplify) {
-            break;
-        }
-        i += offset + len;
-    }
+    let (has_wide, convertible) = scan(text, simplify);
     if !has_wide && !convertible {
         return Normalized { text: Cow::Borrowed(text), map: None };
     }
@@ -209,6 +197,34 @@ fn push_simplified(han: &str, start: usize, out: &mut String, map: Option<&mut V
     }
 }
 
+/// Whether `text` has full-width letters or digits, and (when `simplify`) a character that a
+/// Traditional → Simplified rule needs. Every text indexed passes through here, so it reads
+/// bytes: both kinds are three-byte characters, except Han beyond the BMP (four bytes).
+fn scan(text: &str, simplify: bool) -> (bool, bool) {
+    let bytes = text.as_bytes();
+    // Width folding alone never builds the trigger set (an English query need not pay for it).
+    let triggers: Option<&CharSet> = simplify.then(|| &*CONVERSION_TRIGGERS);
+    let (mut has_wide, mut convertible) = (false, false);
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] < 0xE0 {
+            // ASCII, or a byte of a two-byte character: skip to the next wider character.
+            i = script::next_wide_char(bytes, i);
+            if i >= bytes.len() {
+                break;
+            }
+        }
+        let (c, len) = script::char_at(text, i);
+        has_wide |= needs_width_fold(c);
+        convertible |= triggers.is_some_and(|t| t.contains(c));
+        if has_wide && (convertible || !simplify) {
+            break;
+        }
+        i += len;
+    }
+    (has_wide, convertible)
+}
+
 /// `text` with its Han runs converted to Simplified. Only runs with a trigger character are
 /// converted (every conversion rule is Han characters only, so none spans two runs): a
 /// judgment that names a 沈 converts that clause, not the whole judgment.
@@ -257,6 +273,7 @@ impl CharSet {
         set
     }
 
+    #[inline]
     fn contains(&self, c: char) -> bool {
         let code = c as usize;
         if code < 0x1_0000 {

@@ -30,9 +30,27 @@ pub struct Run {
 /// E3 80 87), so smaller bytes can be skipped without decoding when looking for Han text.
 const FIRST_HAN_LEAD_BYTE: u8 = 0xE3;
 
-/// The character starting at byte `i` of `text` and its length, decoding the common one- and
-/// three-byte forms directly.
+/// The offset of the first byte at or after `i` that starts a character of three or four
+/// bytes (the end if none): everything before it is ASCII or two-byte characters.
+///
+/// Eight bytes at a time, as English text and the ASCII parts of Chinese text are long.
 #[inline]
+pub(crate) fn next_wide_char(bytes: &[u8], mut i: usize) -> usize {
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        // Bit 7 of each byte, set when the byte's top three bits are (a byte >= 0xE0).
+        let wide = word & (word << 1) & (word << 2) & 0x8080_8080_8080_8080;
+        if wide != 0 {
+            return i + (wide.trailing_zeros() / 8) as usize;
+        }
+        i += 8;
+    }
+    bytes[i..].iter().position(|&b| b >= 0xE0).map_or(bytes.len(), |p| i + p)
+}
+
+/// The character starting at byte `i` of `text` and its length, decoding the common one- and
+/// three-byte forms directly (this runs for every character of every text indexed).
+#[inline(always)]
 pub(crate) fn char_at(text: &str, i: usize) -> (char, usize) {
     let bytes = text.as_bytes();
     let lead = bytes[i];
@@ -42,21 +60,35 @@ pub(crate) fn char_at(text: &str, i: usize) -> (char, usize) {
     if (0xE0..0xF0).contains(&lead) {
         let code =
             (u32::from(lead & 0x0F) << 12) | (u32::from(bytes[i + 1] & 0x3F) << 6) | u32::from(bytes[i + 2] & 0x3F);
+        // Valid UTF-8 of three bytes is never a surrogate, so this always succeeds.
         if let Some(c) = char::from_u32(code) {
             return (c, 3);
         }
     }
+    char_at_slowly(text, i)
+}
+
+#[cold]
+fn char_at_slowly(text: &str, i: usize) -> (char, usize) {
     let c = text[i..].chars().next().expect("char boundary");
     (c, c.len_utf8())
 }
 
 /// Byte offset of the next character at or after `i` that could be Han (the end if none).
+/// `i` must be a character boundary.
 #[inline]
-pub(crate) fn skip_non_han_bytes(bytes: &[u8], i: usize) -> usize {
+pub(crate) fn skip_non_han_bytes(bytes: &[u8], mut i: usize) -> usize {
     // Bytes below the first Han lead byte are ASCII, two-byte characters or their continuation
     // bytes: never the start of a Han character. `i` is a character boundary, and so is the
     // first lead byte found.
-    bytes[i..].iter().position(|&b| b >= FIRST_HAN_LEAD_BYTE).map_or(bytes.len(), |p| i + p)
+    loop {
+        i = next_wide_char(bytes, i);
+        if i >= bytes.len() || bytes[i] >= FIRST_HAN_LEAD_BYTE {
+            return i;
+        }
+        // A three-byte character before the Han blocks (punctuation, symbols).
+        i += 3;
+    }
 }
 
 /// Whether `text` has a Han character.
@@ -171,6 +203,20 @@ mod tests {
         assert_eq!(got, expected);
         assert!(has_han("abc 中"));
         assert!(!has_han("abc、ＡＢ"));
+    }
+
+    #[test]
+    fn finds_the_next_wide_character_at_any_offset() {
+        let text = "ascii only, é and ÿ twice é ÿ, then 中 and more ascii text 〇 end 𠀀";
+        let bytes = text.as_bytes();
+        for start in (0..=bytes.len()).filter(|&i| text.is_char_boundary(i)) {
+            let expected = bytes[start..].iter().position(|&b| b >= 0xE0).map_or(bytes.len(), |p| start + p);
+            assert_eq!(next_wide_char(bytes, start), expected, "from {start}");
+            let han = text[start..].char_indices().find(|(_, c)| c.len_utf8() >= 3 && (*c as u32) >= 0x3000);
+            let skipped = skip_non_han_bytes(bytes, start);
+            assert!(han.is_none_or(|(p, _)| skipped <= start + p), "from {start}");
+            assert!(text[start..skipped].chars().all(|c| !is_han(c)), "from {start}");
+        }
     }
 
     #[test]
