@@ -92,48 +92,89 @@ impl TokenRef<'_> {
 /// pieces of longer words are found through the character recall field instead.
 pub fn word_tokens(text: &str, segmenter: &Segmenter, mut emit: impl FnMut(TokenRef<'_>)) {
     let norm = normalize::normalize_recent(text);
+    let mut state = WordState::default();
+    let mut next = 0;
+    while let Some(piece) = next_piece(&norm.text, next) {
+        next = piece.end;
+        piece_tokens(&norm, piece, segmenter, &mut state, &mut emit);
+    }
+}
+
+/// Non-Han runs longer than this are cut at the next separator into pieces tokenized one at a
+/// time, so a long English text never needs all its tokens in memory at once.
+const LATIN_PIECE_BYTES: usize = 4096;
+
+/// The next piece of normalized `text` from byte `start`: a Han run, or a non-Han run or part
+/// of one ending where no token spans the cut.
+fn next_piece(text: &str, start: usize) -> Option<script::Run> {
+    let mut run = script::run_at(text, start)?;
+    if !run.han && run.end - run.start > LATIN_PIECE_BYTES {
+        let bytes = text.as_bytes();
+        // Cut after an ASCII separator: tokens are made of letters and digits only.
+        if let Some(cut) =
+            (run.start + LATIN_PIECE_BYTES..run.end).find(|&i| bytes[i].is_ascii() && !bytes[i].is_ascii_alphanumeric())
+        {
+            run.end = cut + 1;
+        }
+    }
+    Some(run)
+}
+
+/// What word tokenization carries from one piece of a text to the next.
+#[derive(Default)]
+struct WordState {
+    position: usize,
+    /// Scratch for a Latin token's term.
+    lower: String,
+}
+
+/// The word tokens of one piece of a normalized text (see [`next_piece`]).
+fn piece_tokens(
+    norm: &normalize::Normalized<'_>,
+    run: script::Run,
+    segmenter: &Segmenter,
+    state: &mut WordState,
+    emit: &mut impl FnMut(TokenRef<'_>),
+) {
     let normalized: &str = &norm.text;
     let orig = |offset: usize| norm.original_offset(offset);
-    let mut position = 0;
-    let mut lower = String::new();
-    for run in script::runs(normalized) {
-        let piece = &normalized[run.start..run.end];
-        if run.han {
-            segmenter.words(piece, |s, e| {
-                let word = &piece[s..e];
-                let (start, end) = (run.start + s, run.start + e);
-                let kind = if is_function_word(word) { TokenKind::FunctionWord } else { TokenKind::Word };
-                emit(TokenRef { text: word, start: orig(start), end: orig(end), position, kind });
-                position += 1;
-            });
-            continue;
-        }
-        latin::token_ranges(piece, |range| {
-            let Some((s, e)) = range else {
-                position += 1;
-                return;
-            };
-            let raw = &piece[s..e];
-            let (start, end) = (orig(run.start + s), orig(run.start + e));
-            latin::term_into(raw, &mut lower);
-            let mut parts = 0;
-            latin::compound_parts(raw, |ps, pe| {
-                if parts == 0 {
-                    // The whole compound first, at the first part's position.
-                    let kind = TokenKind::Compound;
-                    emit(TokenRef { text: &lower, start, end, position, kind });
-                }
-                let part = latin::term(&raw[ps..pe]);
-                let (ps, pe) = (orig(run.start + s + ps), orig(run.start + s + pe));
-                emit(TokenRef { text: &part, start: ps, end: pe, position: position + parts, kind: TokenKind::Word });
-                parts += 1;
-            });
-            if parts == 0 {
-                emit(TokenRef { text: &lower, start, end, position, kind: TokenKind::Word });
-            }
-            position += parts.max(1);
+    let piece = &normalized[run.start..run.end];
+    let WordState { position, lower } = state;
+    if run.han {
+        segmenter.words(piece, |s, e| {
+            let word = &piece[s..e];
+            let (start, end) = (run.start + s, run.start + e);
+            let kind = if is_function_word(word) { TokenKind::FunctionWord } else { TokenKind::Word };
+            emit(TokenRef { text: word, start: orig(start), end: orig(end), position: *position, kind });
+            *position += 1;
         });
+        return;
     }
+    latin::token_ranges(piece, |range| {
+        let Some((s, e)) = range else {
+            *position += 1;
+            return;
+        };
+        let raw = &piece[s..e];
+        let (start, end) = (orig(run.start + s), orig(run.start + e));
+        latin::term_into(raw, lower);
+        let mut parts = 0;
+        latin::compound_parts(raw, |ps, pe| {
+            if parts == 0 {
+                // The whole compound first, at the first part's position.
+                let kind = TokenKind::Compound;
+                emit(TokenRef { text: lower, start, end, position: *position, kind });
+            }
+            let part = latin::term(&raw[ps..pe]);
+            let (ps, pe) = (orig(run.start + s + ps), orig(run.start + s + pe));
+            emit(TokenRef { text: &part, start: ps, end: pe, position: *position + parts, kind: TokenKind::Word });
+            parts += 1;
+        });
+        if parts == 0 {
+            emit(TokenRef { text: lower, start, end, position: *position, kind: TokenKind::Word });
+        }
+        *position += parts.max(1);
+    });
 }
 
 /// One-character function words: particles, prepositions, conjunctions, pronouns, adverbs of
@@ -292,10 +333,6 @@ impl TokenBuffer {
         token.position_length = 1;
         self.len += 1;
     }
-
-    fn stream(&mut self) -> VecTokenStream<'_> {
-        VecTokenStream { tokens: &mut self.tokens[..self.len], next: 0 }
-    }
 }
 
 #[derive(Clone)]
@@ -307,17 +344,53 @@ struct WordTokenizer {
 }
 
 impl Tokenizer for WordTokenizer {
-    type TokenStream<'a> = VecTokenStream<'a>;
-    fn token_stream<'a>(&'a mut self, text: &'a str) -> VecTokenStream<'a> {
+    type TokenStream<'a> = WordStream<'a>;
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> WordStream<'a> {
         self.buffer.clear();
-        let buffer = &mut self.buffer;
-        let function_words = self.function_words;
-        word_tokens(text, &self.segmenter, |t| {
-            if function_words || t.kind != TokenKind::FunctionWord {
-                buffer.push(t);
-            }
-        });
-        self.buffer.stream()
+        WordStream {
+            norm: normalize::normalize_recent(text),
+            tokenizer: self,
+            next_piece: 0,
+            state: WordState::default(),
+            next: 0,
+        }
+    }
+}
+
+/// The word tokens of a text, a piece (a clause, a few KB of English) at a time: the buffer
+/// stays small and in cache, however long the text.
+struct WordStream<'a> {
+    norm: normalize::Normalized<'a>,
+    tokenizer: &'a mut WordTokenizer,
+    /// Byte offset in the normalized text of the next piece to tokenize.
+    next_piece: usize,
+    state: WordState,
+    /// Index in the buffer of the next token to hand out.
+    next: usize,
+}
+
+impl TokenStream for WordStream<'_> {
+    fn advance(&mut self) -> bool {
+        while self.next >= self.tokenizer.buffer.len {
+            let Some(piece) = next_piece(&self.norm.text, self.next_piece) else { return false };
+            self.next_piece = piece.end;
+            let WordTokenizer { segmenter, buffer, function_words } = &mut *self.tokenizer;
+            buffer.clear();
+            self.next = 0;
+            piece_tokens(&self.norm, piece, segmenter, &mut self.state, &mut |t| {
+                if *function_words || t.kind != TokenKind::FunctionWord {
+                    buffer.push(t);
+                }
+            });
+        }
+        self.next += 1;
+        true
+    }
+    fn token(&self) -> &Token {
+        &self.tokenizer.buffer.tokens[self.next - 1]
+    }
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.tokenizer.buffer.tokens[self.next - 1]
     }
 }
 
@@ -328,25 +401,6 @@ impl Tokenizer for GramTokenizer {
     type TokenStream<'a> = GramStream<'a>;
     fn token_stream<'a>(&'a mut self, text: &'a str) -> GramStream<'a> {
         GramStream::new(text)
-    }
-}
-
-/// Streams tokens computed up front (jieba segments whole runs, not token by token).
-struct VecTokenStream<'a> {
-    tokens: &'a mut [Token],
-    next: usize,
-}
-
-impl TokenStream for VecTokenStream<'_> {
-    fn advance(&mut self) -> bool {
-        self.next += 1;
-        self.next <= self.tokens.len()
-    }
-    fn token(&self) -> &Token {
-        &self.tokens[self.next - 1]
-    }
-    fn token_mut(&mut self) -> &mut Token {
-        &mut self.tokens[self.next - 1]
     }
 }
 

@@ -98,31 +98,37 @@ pub fn has_han(text: &str) -> bool {
 
 /// Splits `text` into alternating Han and non-Han runs covering it completely.
 pub fn runs(text: &str) -> impl Iterator<Item = Run> + '_ {
-    let bytes = text.as_bytes();
     let mut next = 0;
     std::iter::from_fn(move || {
-        if next >= bytes.len() {
-            return None;
-        }
-        let start = next;
-        let (first, len) = char_at(text, start);
-        let han = is_han(first);
-        next += len;
-        loop {
-            if !han {
-                next = skip_non_han_bytes(bytes, next);
-            }
-            if next >= bytes.len() {
-                break;
-            }
-            let (c, len) = char_at(text, next);
-            if is_han(c) != han {
-                break;
-            }
-            next += len;
-        }
-        Some(Run { start, end: next, han })
+        let run = run_at(text, next)?;
+        next = run.end;
+        Some(run)
     })
+}
+
+/// The run that starts at byte `start` of `text` (a character boundary), `None` at the end.
+pub fn run_at(text: &str, start: usize) -> Option<Run> {
+    let bytes = text.as_bytes();
+    if start >= bytes.len() {
+        return None;
+    }
+    let (first, len) = char_at(text, start);
+    let han = is_han(first);
+    let mut next = start + len;
+    loop {
+        if !han {
+            next = skip_non_han_bytes(bytes, next);
+        }
+        if next >= bytes.len() {
+            break;
+        }
+        let (c, len) = char_at(text, next);
+        if is_han(c) != han {
+            break;
+        }
+        next += len;
+    }
+    Some(Run { start, end: next, han })
 }
 
 /// Counts of the characters that decide which language a paragraph is in.

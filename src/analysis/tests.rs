@@ -68,10 +68,15 @@ token_table! {
 
 /// The tokens the zh field's analyzer (as registered on an index) makes of `text`.
 fn zh_words(text: &str) -> Vec<(String, usize, usize, usize)> {
+    streamed_words(text, false)
+}
+
+/// The tokens a word analyzer as registered on an index makes of `text`.
+fn streamed_words(text: &str, function_words: bool) -> Vec<(String, usize, usize, usize)> {
     let mut analyzer = tantivy::tokenizer::TextAnalyzer::from(WordTokenizer {
         segmenter: Segmenter::default(),
         buffer: TokenBuffer::default(),
-        function_words: false,
+        function_words,
     });
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
@@ -123,4 +128,20 @@ fn function_words_are_sorted_for_binary_search() {
     assert!(FUNCTION_WORDS.windows(2).all(|w| w[0] < w[1]));
     assert!(FUNCTION_WORDS.iter().all(|c| c.len_utf8() == 3));
     assert!(is_function_word("的") && !is_function_word("罪") && !is_function_word("的确"));
+}
+
+#[test]
+fn long_texts_stream_in_pieces_without_splitting_a_token() {
+    let text = "abcdefghij ".repeat(1000) + "中文" + &"x1,".repeat(2000) + &"z".repeat(5000);
+    let tokens = streamed_words(&text, true);
+    let mut expected = Vec::new();
+    word_tokens(&text, &Segmenter::default(), |t| expected.push((t.text.to_string(), t.start, t.end, t.position)));
+    assert_eq!(tokens, expected);
+    for (i, t) in tokens.iter().take(1000).enumerate() {
+        assert_eq!(t, &("abcdefghij".to_string(), 11 * i, 11 * i + 10, i));
+    }
+    assert_eq!(tokens[1000], ("中文".to_string(), 11_000, 11_006, 1000));
+    // x1 is a compound: the whole and its two parts, two positions each.
+    assert_eq!(tokens.len(), 1001 + 3 * 2000);
+    assert_eq!(tokens.last().unwrap().3, 1000 + 2 * 2000);
 }
