@@ -35,7 +35,9 @@ impl LatinWord {
 /// Appends the lowercase form of `s` to `out`, like tantivy's `LowerCaser`.
 pub fn push_lowercase(s: &str, out: &mut String) {
     if s.is_ascii() {
-        out.extend(s.bytes().map(|b| b.to_ascii_lowercase() as char));
+        let start = out.len();
+        out.push_str(s);
+        out[start..].make_ascii_lowercase();
     } else {
         out.extend(s.chars().flat_map(char::to_lowercase));
     }
@@ -159,6 +161,11 @@ pub fn token_ranges(text: &str, mut emit: impl FnMut(Option<(usize, usize)>)) {
     let bytes = text.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
+        // ASCII separators without decoding.
+        if !bytes[i].is_ascii_alphanumeric() && bytes[i].is_ascii() {
+            i += 1;
+            continue;
+        }
         let (c, len) = super::script::char_at(text, i);
         if !is_alphanumeric(c) {
             i += len;
@@ -167,6 +174,10 @@ pub fn token_ranges(text: &str, mut emit: impl FnMut(Option<(usize, usize)>)) {
         let start = i;
         i += len;
         while i < bytes.len() {
+            if bytes[i].is_ascii_alphanumeric() {
+                i += 1;
+                continue;
+            }
             let (c, len) = super::script::char_at(text, i);
             if !is_alphanumeric(c) {
                 break;
@@ -195,6 +206,10 @@ fn is_alphanumeric(c: char) -> bool {
 /// Byte ranges (relative to `raw`) of the letter/digit parts of a token; empty when it is all
 /// letters or all digits.
 pub fn compound_parts(raw: &str, mut emit: impl FnMut(usize, usize)) -> usize {
+    if raw.bytes().all(|b| b.is_ascii_alphabetic()) {
+        // A plain word, the common case.
+        return 0;
+    }
     let has_digit = raw.chars().any(|c| c.is_numeric());
     if !has_digit || raw.chars().all(|c| c.is_numeric()) {
         return 0;
