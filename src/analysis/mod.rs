@@ -257,16 +257,16 @@ impl TokenStream for GramStream<'_> {
         let text: &str = &self.norm.text;
         while self.next < text.len() {
             let start = self.next;
-            let (c, len) = script::char_at(text, start);
-            self.next += len;
-            if !script::is_han(c) {
+            let len = script::han_len_at(text, start);
+            if len == 0 {
                 if self.in_run {
                     self.position += 1;
                     self.in_run = false;
                 }
-                self.next = script::skip_non_han_bytes(text.as_bytes(), self.next);
+                self.next = script::skip_non_han_bytes(text.as_bytes(), start + script::char_at(text, start).1);
                 continue;
             }
+            self.next += len;
             let t = &mut self.token;
             t.text.clear();
             t.text.push_str(&text[start..start + len]);

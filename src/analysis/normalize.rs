@@ -207,16 +207,24 @@ fn scan(text: &str, simplify: bool) -> (bool, bool) {
     let (mut has_wide, mut convertible) = (false, false);
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i] < 0xE0 {
+        let lead = bytes[i];
+        if lead < 0xE0 {
             // ASCII, or a byte of a two-byte character: skip to the next wider character.
             i = script::next_wide_char(bytes, i);
-            if i >= bytes.len() {
-                break;
-            }
+            continue;
         }
-        let (c, len) = script::char_at(text, i);
-        has_wide |= needs_width_fold(c);
-        convertible |= triggers.is_some_and(|t| t.contains(c));
+        let len = if lead < 0xF0 {
+            // Three bytes, decoded here: the hot case (all of Chinese text).
+            let code =
+                (u32::from(lead & 0x0F) << 12) | (u32::from(bytes[i + 1] & 0x3F) << 6) | u32::from(bytes[i + 2] & 0x3F);
+            has_wide |= code >= 0xFF10 && char::from_u32(code).is_some_and(needs_width_fold);
+            convertible |= triggers.is_some_and(|t| t.contains_bmp(code));
+            3
+        } else {
+            let (c, len) = script::char_at(text, i);
+            convertible |= triggers.is_some_and(|t| t.contains(c));
+            len
+        };
         if has_wide && (convertible || !simplify) {
             break;
         }
@@ -271,6 +279,13 @@ impl CharSet {
         set.beyond.sort_unstable();
         set.beyond.dedup();
         set
+    }
+
+    /// Whether the set has the BMP character with this code point (below 0x10000).
+    #[inline]
+    fn contains_bmp(&self, code: u32) -> bool {
+        let code = code as usize;
+        self.bmp[code / 64] & (1 << (code % 64)) != 0
     }
 
     #[inline]
@@ -401,6 +416,19 @@ mod tests {
         assert!(CONVERSION_TRIGGERS.contains('實') && CONVERSION_TRIGGERS.contains('沈'));
         assert!(!CONVERSION_TRIGGERS.contains('得'), "a common character when a rare one would do");
         assert!(!CONVERSION_TRIGGERS.contains('实'));
+    }
+
+    #[test]
+    fn scanning_bytes_agrees_with_scanning_characters() {
+        for text in ["plain", "中文，ＡＢ", "沈默 é", "ＡＢ", "𠀀實", "ascii then 實體 and ｘ", "ÿ中ÿ", "實"]
+        {
+            let wide = text.chars().any(needs_width_fold);
+            let trigger = text.chars().any(|c| CONVERSION_TRIGGERS.contains(c));
+            let (w, t) = scan(text, true);
+            // The scan may stop early once both are found.
+            assert!(w == wide && (t == trigger || (w && t)), "{text}: {:?} vs {:?}", (w, t), (wide, trigger));
+            assert_eq!(scan(text, false).0, wide, "{text}");
+        }
     }
 
     #[test]

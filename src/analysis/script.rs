@@ -112,23 +112,39 @@ pub fn run_at(text: &str, start: usize) -> Option<Run> {
     if start >= bytes.len() {
         return None;
     }
-    let (first, len) = char_at(text, start);
-    let han = is_han(first);
-    let mut next = start + len;
+    let first = han_len_at(text, start);
+    let han = first > 0;
+    let mut next = start + if han { first } else { char_at(text, start).1 };
     loop {
-        if !han {
+        if han {
+            match han_len_at(text, next) {
+                0 => break,
+                len => next += len,
+            }
+        } else {
             next = skip_non_han_bytes(bytes, next);
+            if next >= bytes.len() || han_len_at(text, next) > 0 {
+                break;
+            }
+            next += char_at(text, next).1;
         }
-        if next >= bytes.len() {
-            break;
-        }
-        let (c, len) = char_at(text, next);
-        if is_han(c) != han {
-            break;
-        }
-        next += len;
     }
     Some(Run { start, end: next, han })
+}
+
+/// The length in bytes of the character at byte `i` of `text` (the end: 0) if it is Han,
+/// else 0. Most Han characters (U+5000–U+9FFF) are known by their first byte alone.
+#[inline(always)]
+pub(crate) fn han_len_at(text: &str, i: usize) -> usize {
+    let Some(&lead) = text.as_bytes().get(i) else { return 0 };
+    if (0xE5..=0xE9).contains(&lead) {
+        return 3;
+    }
+    if lead < FIRST_HAN_LEAD_BYTE {
+        return 0;
+    }
+    let (c, len) = char_at(text, i);
+    if is_han(c) { len } else { 0 }
 }
 
 /// Counts of the characters that decide which language a paragraph is in.
@@ -223,6 +239,16 @@ mod tests {
             assert!(han.is_none_or(|(p, _)| skipped <= start + p), "from {start}");
             assert!(text[start..skipped].chars().all(|c| !is_han(c)), "from {start}");
         }
+    }
+
+    #[test]
+    fn han_length_agrees_with_is_han() {
+        for c in (0x80..0x3_2000u32).filter_map(char::from_u32) {
+            let text = c.to_string();
+            let expected = if is_han(c) { c.len_utf8() } else { 0 };
+            assert_eq!(han_len_at(&text, 0), expected, "U+{:04X}", c as u32);
+        }
+        assert_eq!(han_len_at("a", 1), 0);
     }
 
     #[test]
