@@ -36,6 +36,9 @@ enum Command {
     /// Show index statistics.
     Stats(StatsArgs),
     /// Show the tokens indexing and querying produce for a text.
+    ///
+    /// "words" are the word fields' tokens (title, source, zh, en); a FunctionWord (的, 了…) is
+    /// in all of them but zh, which leaves it to "grams", the character recall field.
     Analyze(AnalyzeArgs),
     /// Score rankings against relevance judgments: nDCG@10, recall@100, MRR@10.
     Eval(EvalArgs),
