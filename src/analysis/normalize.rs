@@ -54,8 +54,8 @@ pub fn normalize(text: &str) -> Normalized<'_> {
 /// computed for the same text moments before (tantivy indexes one document's fields in turn).
 const RECENT_TEXTS: usize = 4;
 
-/// An original text, its normalized form and offset map.
-type Remembered = (Box<str>, Box<str>, Option<Vec<u32>>);
+/// An original text, its normalized form (`None`: the text itself) and offset map.
+type Remembered = (Box<str>, Option<Box<str>>, Option<Vec<u32>>);
 
 thread_local! {
     static RECENT: std::cell::RefCell<std::collections::VecDeque<Remembered>> = Default::default();
@@ -69,17 +69,20 @@ pub fn normalize_recent(text: &str) -> Normalized<'_> {
     }
     RECENT.with_borrow_mut(|recent| {
         if let Some((_, normalized, map)) = recent.iter().find(|(original, _, _)| &**original == text) {
-            return Normalized { text: Cow::Owned(normalized.to_string()), map: map.clone() };
+            let text = normalized.as_ref().map_or(Cow::Borrowed(text), |n| Cow::Owned(n.to_string()));
+            return Normalized { text, map: map.clone() };
         }
         let result = normalize(text);
-        // Text that normalizes to itself is not remembered: checking it again costs less
-        // than copying it.
-        if let Cow::Owned(normalized) = &result.text {
-            if recent.len() == RECENT_TEXTS {
-                recent.pop_back();
-            }
-            recent.push_front((text.into(), normalized.as_str().into(), result.map.clone()));
+        if recent.len() == RECENT_TEXTS {
+            recent.pop_back();
         }
+        // Text that normalizes to itself is remembered too: copying and comparing it costs a
+        // fraction of scanning it again.
+        let normalized = match &result.text {
+            Cow::Owned(normalized) => Some(normalized.as_str().into()),
+            Cow::Borrowed(_) => None,
+        };
+        recent.push_front((text.into(), normalized, result.map.clone()));
         result
     })
 }
