@@ -100,11 +100,6 @@ impl Segmenter {
     }
 }
 
-/// The frequency of `word` in jieba's dictionary (0 when it is not there).
-pub(crate) fn dictionary_frequency(word: &str) -> u64 {
-    WORD_FREQUENCIES.get(word).unwrap_or(0)
-}
-
 /// A jieba with exactly the dictionary words that occur in `text`, their frequencies, and the
 /// dictionary's total frequency: it segments `text` as the full dictionary would.
 fn jieba_for(text: &str) -> Jieba {

@@ -302,34 +302,51 @@ impl CharSet {
     }
 }
 
-/// Characters of which every Traditional → Simplified rule that changes text needs at least
-/// one: text without any of them converts to itself, so the conversion (~0.6 GB/s, and ~3 ms
-/// to set up) is skipped for the Simplified text that most Chinese corpora are.
-///
-/// A rule either has a character that the one-character rules convert (a Traditional one), or
-/// consists of characters that are valid Simplified too (沈默 → 沉默, 衹得 → 只得); for those,
-/// the rule's rarest character by jieba's dictionary (沈, 衹) stands for it. Built from
-/// zhconv's own tables (~1.3 ms), so it follows them.
-static CONVERSION_TRIGGERS: std::sync::LazyLock<CharSet> = std::sync::LazyLock::new(|| {
+/// zhconv's Traditional → Simplified rules, split by whether they can change Simplified text.
+struct Rules {
+    /// Rules with at least one Traditional character (one that a one-character rule converts).
+    kept: Vec<(String, String)>,
+    /// Rules made only of characters valid in Simplified text (打坏 → 打坯, 沈默 → 沉默). They
+    /// are left out: they would rewrite Simplified documents, so that a query for a piece of
+    /// the phrase (坏 in 打坏) no longer finds them.
+    simplified_only: Vec<(String, String)>,
+}
+
+fn rules() -> Rules {
     use zhconv::{Variant, ZhConverterBuilder, get_builtin_tables};
-    let rules =
+    let mapping =
         ZhConverterBuilder::new().target(Variant::ZhHans).tables(get_builtin_tables(Variant::ZhHans)).build_mapping();
-    let mut changing: Vec<Vec<char>> =
-        rules.iter().filter(|(from, to)| from != to).map(|(f, _)| f.chars().collect()).collect();
-    changing.sort_unstable();
-    let mut triggers: std::collections::HashSet<char> =
-        changing.iter().filter(|chars| chars.len() == 1).map(|chars| chars[0]).collect();
-    let frequency = |c: char| super::chinese::dictionary_frequency(c.encode_utf8(&mut [0; 4]));
-    for rule in &changing {
-        if !rule.iter().any(|c| triggers.contains(c)) {
-            triggers.extend(rule.iter().copied().min_by_key(|&c| (frequency(c), c)));
-        }
-    }
-    CharSet::new(triggers)
+    let traditional: std::collections::HashSet<char> = mapping
+        .iter()
+        .filter(|(from, to)| from != to && from.chars().count() == 1)
+        .flat_map(|(f, _)| f.chars())
+        .collect();
+    let (kept, simplified_only) = mapping
+        .into_iter()
+        .filter(|(from, to)| from != to)
+        .partition(|(from, _)| from.chars().any(|c| traditional.contains(&c)));
+    Rules { kept, simplified_only }
+}
+
+/// The Traditional characters: text without any converts to itself, so the conversion
+/// (~0.6 GB/s, and ~3 ms to set up) is skipped for the Simplified text that most Chinese
+/// corpora are. Every rule kept has one. Built from zhconv's tables (~1.3 ms).
+static CONVERSION_TRIGGERS: std::sync::LazyLock<CharSet> = std::sync::LazyLock::new(|| {
+    CharSet::new(rules().kept.iter().filter(|(from, _)| from.chars().count() == 1).flat_map(|(f, _)| f.chars()))
+});
+
+/// zhconv's converter without the rules that only rewrite Simplified characters.
+static CONVERTER: std::sync::LazyLock<zhconv::ZhConverter> = std::sync::LazyLock::new(|| {
+    use zhconv::{Variant, ZhConverterBuilder, get_builtin_tables};
+    ZhConverterBuilder::new()
+        .target(Variant::ZhHans)
+        .tables(get_builtin_tables(Variant::ZhHans))
+        .unconv_pairs(rules().simplified_only)
+        .build()
 });
 
 fn to_simplified(han: &str) -> String {
-    zhconv::zhconv(han, zhconv::Variant::ZhHans)
+    CONVERTER.convert(han)
 }
 
 #[cfg(test)]
@@ -386,13 +403,21 @@ mod tests {
     }
 
     #[test]
+    fn simplified_text_is_never_rewritten() {
+        // OpenCC's tables would turn 打坏 into 打坯: then 坏 would not find the document.
+        for text in ["他打坏了车", "一坏土", "沈默寡言的沈先生", "借口和藉口"] {
+            assert_eq!(normalize(text).text, text);
+        }
+        // Traditional text still converts, phrases included.
+        assert_eq!(normalize("打壞").text, "打坏");
+        assert_eq!(normalize("計畫").text, "计划");
+        assert!(!rules().simplified_only.is_empty());
+    }
+
+    #[test]
     fn conversion_rules_are_han_only_so_runs_convert_alone() {
-        use zhconv::{Variant, ZhConverterBuilder, get_builtin_tables};
-        let rules = ZhConverterBuilder::new()
-            .target(Variant::ZhHans)
-            .tables(get_builtin_tables(Variant::ZhHans))
-            .build_mapping();
-        assert!(rules.iter().filter(|(from, to)| from != to).all(|(from, _)| from.chars().all(is_han)));
+        let rules = rules();
+        assert!(rules.kept.iter().chain(&rules.simplified_only).all(|(from, _)| from.chars().all(is_han)));
         let text = "沈默是金，實體清單 and 沈默寡言。计划";
         assert_eq!(simplify_runs(text), to_simplified(text));
     }
@@ -416,9 +441,8 @@ mod tests {
             .collect();
         let pairs: String = common.iter().flat_map(|&a| common.iter().flat_map(move |&b| [a, b, '，'])).collect();
         assert_eq!(to_simplified(&pairs), pairs);
-        assert!(CONVERSION_TRIGGERS.contains('實') && CONVERSION_TRIGGERS.contains('沈'));
-        assert!(!CONVERSION_TRIGGERS.contains('得'), "a common character when a rare one would do");
-        assert!(!CONVERSION_TRIGGERS.contains('实'));
+        assert!(CONVERSION_TRIGGERS.contains('實'));
+        assert!(!CONVERSION_TRIGGERS.contains('实') && !CONVERSION_TRIGGERS.contains('坏'));
     }
 
     #[test]

@@ -86,6 +86,16 @@ fn one_character_words_are_found_through_the_character_field() {
 }
 
 #[test]
+fn pieces_of_phrases_that_conversion_tables_know_are_found() {
+    // OpenCC's tables rewrite 打坏 (as if Traditional) to 打坯; sou leaves Simplified text alone,
+    // so 坏 finds it, and Traditional 打壞 still converts.
+    let (_d, index) = index_of(&[("simp", "t", "他打坏了车"), ("trad", "t", "他打壞了車")]);
+    assert_eq!(id_set(&index, "坏"), set(&["simp", "trad"]));
+    assert_eq!(id_set(&index, "\"打坏\""), set(&["simp", "trad"]));
+    assert_eq!(id_set(&index, "壞"), set(&["simp", "trad"]));
+}
+
+#[test]
 fn whole_word_matches_rank_above_character_matches() {
     let (_d, index) =
         index_of(&[("inside", "t", "中国法医科学研究院发布报告"), ("word", "t", "这所医科大学的医科专业很有名")]);
