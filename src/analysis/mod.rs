@@ -238,22 +238,39 @@ struct GramStream<'a> {
     /// Whether the last character looked at was Han (a non-Han one after it leaves a gap).
     in_run: bool,
     token: Token,
+    /// The text as given, when normalization changed it.
+    original: Option<&'a str>,
+    /// A second token for the last character's position (see `advance`).
+    variant: Option<char>,
 }
 
 impl<'a> GramStream<'a> {
     fn new(text: &'a str) -> Self {
-        GramStream {
-            norm: normalize::normalize_recent(text),
-            next: 0,
-            position: 0,
-            in_run: false,
-            token: Token::default(),
-        }
+        let norm = normalize::normalize_recent(text);
+        let original = matches!(norm.text, std::borrow::Cow::Owned(_)).then_some(text);
+        GramStream { norm, next: 0, position: 0, in_run: false, token: Token::default(), original, variant: None }
+    }
+
+    /// The original character at normalized byte `start` converted on its own, when that
+    /// differs from what phrase conversion made of it (畫 in 計畫 → 计划 is 画 alone).
+    fn variant_at(&self, start: usize, converted: &str) -> Option<char> {
+        let original = self.original?;
+        let (c, _) = script::char_at(original, self.norm.original_offset(start));
+        let alone = normalize::simplified_char(c);
+        (!converted.starts_with(alone)).then_some(alone)
     }
 }
 
 impl TokenStream for GramStream<'_> {
     fn advance(&mut self) -> bool {
+        // A character that phrase conversion and character conversion turn into different
+        // characters gets both at its position, so a query for a piece of the phrase, which is
+        // converted on its own, still finds it (畫 finds 計畫, indexed as 计划 and 计画).
+        if let Some(c) = self.variant.take() {
+            self.token.text.clear();
+            self.token.text.push(c);
+            return true;
+        }
         let text: &str = &self.norm.text;
         while self.next < text.len() {
             let start = self.next;
@@ -267,6 +284,7 @@ impl TokenStream for GramStream<'_> {
                 continue;
             }
             self.next += len;
+            self.variant = self.variant_at(start, &text[start..start + len]);
             let t = &mut self.token;
             t.text.clear();
             t.text.push_str(&text[start..start + len]);

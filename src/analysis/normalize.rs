@@ -335,6 +335,20 @@ static CONVERSION_TRIGGERS: std::sync::LazyLock<CharSet> = std::sync::LazyLock::
     CharSet::new(rules().kept.iter().filter(|(from, _)| from.chars().count() == 1).flat_map(|(f, _)| f.chars()))
 });
 
+/// The one-character rules: each Traditional character's Simplified form on its own.
+static SIMPLIFIED_CHARS: std::sync::LazyLock<std::collections::HashMap<char, char>> = std::sync::LazyLock::new(|| {
+    let one = |s: &str| {
+        let mut chars = s.chars();
+        chars.next().filter(|_| chars.next().is_none())
+    };
+    rules().kept.iter().filter_map(|(from, to)| Some((one(from)?, one(to)?))).collect()
+});
+
+/// `c` converted to Simplified on its own, without the phrases around it.
+pub fn simplified_char(c: char) -> char {
+    SIMPLIFIED_CHARS.get(&c).copied().unwrap_or(c)
+}
+
 /// zhconv's converter without the rules that only rewrite Simplified characters.
 static CONVERTER: std::sync::LazyLock<zhconv::ZhConverter> = std::sync::LazyLock::new(|| {
     use zhconv::{Variant, ZhConverterBuilder, get_builtin_tables};

@@ -61,6 +61,9 @@ token_table! {
     grams_of_traditional_and_full_width: grams, "ＡＢ實體" => [("实", 6, 9, 0), ("体", 9, 12, 1)];
     grams_empty: grams, "" => [];
     grams_gap_after_punctuation_and_latin: grams, "药，a 品" => [("药", 0, 3, 0), ("品", 8, 11, 2)];
+    grams_keep_a_character_alone_beside_its_phrase_conversion: grams, "計畫" => [
+        ("计", 0, 3, 0), ("划", 3, 6, 1), ("画", 3, 6, 1),
+    ];
     zh_field_leaves_function_words_to_the_grams: zh_words, "2023年11月的报告" => [
         ("2023", 0, 4, 0), ("年", 4, 7, 1), ("11", 7, 9, 2), ("月", 9, 12, 3), ("报告", 15, 21, 5),
     ];

@@ -96,6 +96,23 @@ fn pieces_of_phrases_that_conversion_tables_know_are_found() {
 }
 
 #[test]
+fn every_piece_of_traditional_text_is_found() {
+    // Phrase conversion turns 計畫 into 计划, while 畫 alone is 画: both must find it.
+    let traditional = "衛生福利部疾病管制署宣布流感疫苗接種計畫正式開跑頭髮乾燥";
+    let (_d, index) = index_of(&[("trad", "t", traditional), ("other", "t", "价格监管部门发布报告")]);
+    let chars: Vec<char> = traditional.chars().collect();
+    for len in 1..=4 {
+        for start in 0..=chars.len() - len {
+            let piece: String = chars[start..start + len].iter().collect();
+            assert!(id_set(&index, &piece).contains("trad"), "unquoted {piece}");
+            assert!(id_set(&index, &format!("\"{piece}\"")).contains("trad"), "quoted {piece}");
+        }
+    }
+    assert_eq!(id_set(&index, "画"), set(&["trad"]));
+    assert_eq!(id_set(&index, "计划"), set(&["trad"]));
+}
+
+#[test]
 fn whole_word_matches_rank_above_character_matches() {
     let (_d, index) =
         index_of(&[("inside", "t", "中国法医科学研究院发布报告"), ("word", "t", "这所医科大学的医科专业很有名")]);
