@@ -1,7 +1,8 @@
 //! sou's benchmark harness: `cargo bench --bench sou [-- SECTION...]`.
 //!
 //! Sections: `index` (whole `sou index` processes: MB/s, docs/s, peak memory, index size),
-//! `extras` (the Chinese-analysis extras against a plain jieba + tantivy baseline), `eval`
+//! `extras` (the Chinese-analysis extras against a plain jieba + tantivy baseline), `recall`
+//! (random pieces of Traditional poems must find their poem), `eval`
 //! (nDCG@10 on SciFact train and LeCaRD, with a jieba + BM25 baseline), `query`
 //! (warm latency in-process), `cold` (whole `sou search` processes), `serve` (HTTP API under
 //! load from this process), `peers` (SQLite FTS5 with jieba, FTS5 trigram, ripgrep; needs
@@ -435,6 +436,55 @@ fn extras_section(corpora: &[Corpus]) {
     }
 }
 
+/// Chinese recall on Traditional text: random pieces (1–4 characters) of the first 30,000 poems
+/// of zh-poetry, searched unquoted and quoted; every piece must find the poem it came from.
+fn recall_section(corpora: &[Corpus]) {
+    let Some(corpus) = corpora.iter().find(|c| c.name == "zh-poetry") else { return };
+    let docs: Vec<Document> = read_docs(corpus).into_iter().take(30_000).collect();
+    let dir = work_dir().join("recall-poetry");
+    let _ = fs::remove_dir_all(&dir);
+    let index = Index::create(&dir).unwrap();
+    index.add_documents(docs.iter().cloned()).unwrap();
+    // A fixed xorshift sequence: the same pieces every run.
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let ids = |q: &str| -> std::collections::HashSet<String> {
+        let query = Query::new(q).limit(100_000).snippet_chars(0);
+        index.search(&query).unwrap().hits.into_iter().map(|h| h.id).collect()
+    };
+    let (mut tried, mut missed, mut missed_quoted) = (0, 0, 0);
+    for _ in 0..20_000 {
+        let doc = &docs[(next() % docs.len() as u64) as usize];
+        let text = format!("{} {}", doc.title, doc.zh);
+        let runs: Vec<Vec<char>> = sou::analysis::script::runs(&text)
+            .filter(|r| r.han)
+            .map(|r| text[r.start..r.end].chars().collect())
+            .collect();
+        if runs.is_empty() {
+            continue;
+        }
+        let run = &runs[(next() % runs.len() as u64) as usize];
+        let len = 1 + (next() % 4) as usize;
+        if run.len() < len {
+            continue;
+        }
+        let start = (next() % (run.len() - len + 1) as u64) as usize;
+        let piece: String = run[start..start + len].iter().collect();
+        tried += 1;
+        missed += usize::from(!ids(&piece).contains(&doc.id));
+        missed_quoted += usize::from(!ids(&format!("\"{piece}\"")).contains(&doc.id));
+    }
+    println!("\n### Chinese recall on Traditional text: zh-poetry, first {} poems\n", docs.len());
+    println!("| pieces (1–4 characters) | missed unquoted | missed quoted |");
+    println!("|---:|---:|---:|");
+    println!("| {tried} | {missed} | {missed_quoted} |");
+}
+
 /// Mean nDCG@10, recall@100, MRR@10 of a ranking function over judged queries.
 fn score_runs(
     queries: &[sou::QueryLine],
@@ -822,6 +872,9 @@ fn main() {
     }
     if let Some(data) = shared_data().filter(|_| wants("eval")) {
         eval_section(&data, &corpora);
+    }
+    if wants("recall") {
+        recall_section(&corpora);
     }
     if wants("query") {
         query_section(&corpora);
