@@ -174,8 +174,7 @@ fn normalize_with_map(text: &str) -> Normalized<'_> {
 
 /// Converts a Han run to Simplified, character for character so offsets stay aligned.
 fn push_simplified(han: &str, start: usize, out: &mut String, map: Option<&mut Vec<u32>>) {
-    let converted =
-        if han.chars().any(|c| CONVERSION_TRIGGERS.contains(c)) { to_simplified(han) } else { han.to_string() };
+    let converted = if has_trigger(han) { to_simplified(han) } else { han.to_string() };
     // zhconv converts phrases; a phrase that changes length would break the one-to-one
     // character alignment that highlighting relies on, so fall back to single characters.
     let aligned = converted.chars().count() == han.chars().count();
@@ -218,8 +217,7 @@ fn scan(text: &str, simplify: bool) -> (bool, bool) {
         }
         let len = if lead < 0xF0 {
             // Three bytes, decoded here: the hot case (all of Chinese text).
-            let code =
-                (u32::from(lead & 0x0F) << 12) | (u32::from(bytes[i + 1] & 0x3F) << 6) | u32::from(bytes[i + 2] & 0x3F);
+            let code = script::three_byte_code(bytes, i);
             has_wide |= code >= 0xFF10 && char::from_u32(code).is_some_and(needs_width_fold);
             convertible |= triggers.is_some_and(|t| t.contains_bmp(code));
             3
@@ -244,7 +242,7 @@ fn simplify_runs(text: &str) -> Cow<'_, str> {
     let mut copied = 0;
     for run in script::runs(text).filter(|run| run.han) {
         let piece = &text[run.start..run.end];
-        if !piece.chars().any(|c| CONVERSION_TRIGGERS.contains(c)) {
+        if !has_trigger(piece) {
             continue;
         }
         let converted = to_simplified(piece);
@@ -262,6 +260,11 @@ fn simplify_runs(text: &str) -> Cow<'_, str> {
             Cow::Owned(out)
         }
     }
+}
+
+/// Whether `han` has a character that some conversion rule needs (a Traditional one).
+fn has_trigger(han: &str) -> bool {
+    han.chars().any(|c| CONVERSION_TRIGGERS.contains(c))
 }
 
 /// A set of characters: a bitmap over the Basic Multilingual Plane, a sorted list beyond it.
@@ -293,12 +296,7 @@ impl CharSet {
 
     #[inline]
     fn contains(&self, c: char) -> bool {
-        let code = c as usize;
-        if code < 0x1_0000 {
-            self.bmp[code / 64] & (1 << (code % 64)) != 0
-        } else {
-            self.beyond.binary_search(&c).is_ok()
-        }
+        if (c as u32) < 0x1_0000 { self.contains_bmp(c as u32) } else { self.beyond.binary_search(&c).is_ok() }
     }
 }
 
@@ -311,6 +309,10 @@ struct Rules {
     /// the phrase (坏 in 打坏) no longer finds them.
     simplified_only: Vec<(String, String)>,
 }
+
+/// Read once from zhconv's tables (~1.3 ms); the trigger set, the one-character map and the
+/// converter all derive from it.
+static RULES: std::sync::LazyLock<Rules> = std::sync::LazyLock::new(rules);
 
 fn rules() -> Rules {
     use zhconv::{Variant, ZhConverterBuilder, get_builtin_tables};
@@ -332,7 +334,7 @@ fn rules() -> Rules {
 /// (~0.6 GB/s, and ~3 ms to set up) is skipped for the Simplified text that most Chinese
 /// corpora are. Every rule kept has one. Built from zhconv's tables (~1.3 ms).
 static CONVERSION_TRIGGERS: std::sync::LazyLock<CharSet> = std::sync::LazyLock::new(|| {
-    CharSet::new(rules().kept.iter().filter(|(from, _)| from.chars().count() == 1).flat_map(|(f, _)| f.chars()))
+    CharSet::new(RULES.kept.iter().filter(|(from, _)| from.chars().count() == 1).flat_map(|(f, _)| f.chars()))
 });
 
 /// The one-character rules: each Traditional character's Simplified form on its own.
@@ -341,7 +343,7 @@ static SIMPLIFIED_CHARS: std::sync::LazyLock<std::collections::HashMap<char, cha
         let mut chars = s.chars();
         chars.next().filter(|_| chars.next().is_none())
     };
-    rules().kept.iter().filter_map(|(from, to)| Some((one(from)?, one(to)?))).collect()
+    RULES.kept.iter().filter_map(|(from, to)| Some((one(from)?, one(to)?))).collect()
 });
 
 /// `c` converted to Simplified on its own, without the phrases around it.
@@ -355,7 +357,7 @@ static CONVERTER: std::sync::LazyLock<zhconv::ZhConverter> = std::sync::LazyLock
     ZhConverterBuilder::new()
         .target(Variant::ZhHans)
         .tables(get_builtin_tables(Variant::ZhHans))
-        .unconv_pairs(rules().simplified_only)
+        .unconv_pairs(RULES.simplified_only.iter().cloned())
         .build()
 });
 
@@ -425,13 +427,12 @@ mod tests {
         // Traditional text still converts, phrases included.
         assert_eq!(normalize("打壞").text, "打坏");
         assert_eq!(normalize("計畫").text, "计划");
-        assert!(!rules().simplified_only.is_empty());
+        assert!(!RULES.simplified_only.is_empty());
     }
 
     #[test]
     fn conversion_rules_are_han_only_so_runs_convert_alone() {
-        let rules = rules();
-        assert!(rules.kept.iter().chain(&rules.simplified_only).all(|(from, _)| from.chars().all(is_han)));
+        assert!(RULES.kept.iter().chain(&RULES.simplified_only).all(|(from, _)| from.chars().all(is_han)));
         let text = "沈默是金，實體清單 and 沈默寡言。计划";
         assert_eq!(simplify_runs(text), to_simplified(text));
     }

@@ -58,14 +58,18 @@ pub(crate) fn char_at(text: &str, i: usize) -> (char, usize) {
         return (lead as char, 1);
     }
     if (0xE0..0xF0).contains(&lead) {
-        let code =
-            (u32::from(lead & 0x0F) << 12) | (u32::from(bytes[i + 1] & 0x3F) << 6) | u32::from(bytes[i + 2] & 0x3F);
         // Valid UTF-8 of three bytes is never a surrogate, so this always succeeds.
-        if let Some(c) = char::from_u32(code) {
+        if let Some(c) = char::from_u32(three_byte_code(bytes, i)) {
             return (c, 3);
         }
     }
     char_at_slowly(text, i)
+}
+
+/// The code point of the three-byte UTF-8 character at byte `i` (lead byte E0–EF).
+#[inline(always)]
+pub(crate) fn three_byte_code(bytes: &[u8], i: usize) -> u32 {
+    (u32::from(bytes[i] & 0x0F) << 12) | (u32::from(bytes[i + 1] & 0x3F) << 6) | u32::from(bytes[i + 2] & 0x3F)
 }
 
 #[cold]

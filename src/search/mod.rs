@@ -592,8 +592,6 @@ impl Builder<'_> {
         sequence
             .windows(2)
             .filter_map(|pair| match pair {
-                // A pair with a one-character word (的, 在, 年…) is mostly a function-word pair
-                // that says little, and zh does not hold such words (the character field does).
                 [Some(a), Some(b)] if !common(a) && !common(b) && seen.insert((*a, *b)) => {
                     if is_function_word(a) || is_function_word(b) {
                         // zh has no function words: the pair as a string in the character field
