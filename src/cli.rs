@@ -65,12 +65,16 @@ struct IndexArgs {
     /// Index folder.
     #[arg(long, default_value = DEFAULT_INDEX)]
     index: PathBuf,
-    /// Delete the index and build it from scratch.
+    /// Build the index again from scratch, aside: searches keep using the current index until
+    /// the new one is complete. Keeps the stored user dictionary unless --dict or --no-dict.
     #[arg(long)]
     rebuild: bool,
     /// A jieba user dictionary (`word [freq] [tag]` per line), kept with the index.
     #[arg(long, value_name = "FILE")]
     dict: Option<PathBuf>,
+    /// With --rebuild: drop the stored user dictionary.
+    #[arg(long, requires = "rebuild", conflicts_with = "dict")]
+    no_dict: bool,
     /// Skip files larger than this many MiB (.jsonl files are streamed and exempt).
     #[arg(long, default_value_t = 64, value_name = "MIB")]
     max_file_mb: u64,
@@ -231,7 +235,7 @@ impl SyncProgress for Progress {
     fn started(&self, _files: usize, bytes: u64) {
         self.bar.set_length(bytes);
     }
-    fn file_done(&self, bytes: u64) {
+    fn advanced(&self, bytes: u64) {
         self.bar.inc(bytes);
     }
     fn problem(&self, problem: &FileProblem) {
@@ -257,35 +261,59 @@ fn progress_bar(quiet: bool) -> ProgressBar {
 fn open_options(args: &IndexArgs) -> OpenOptions {
     OpenOptions {
         user_dict: args.dict.clone(),
+        drop_user_dict: args.no_dict,
         writer_memory: Some(args.memory_mb << 20),
         threads: args.threads,
         ..OpenOptions::default()
     }
 }
 
+/// Fails unless every input path exists, before anything is created: a typo must not leave an
+/// empty index behind.
+fn check_inputs(paths: &[PathBuf]) -> Result<()> {
+    for path in paths {
+        std::fs::metadata(path).with_context(|| format!("cannot read {}", path.display()))?;
+    }
+    Ok(())
+}
+
 fn index(args: IndexArgs) -> Result<Outcome> {
     let paths = if args.paths.is_empty() { vec![PathBuf::from(DEFAULT_CORPUS)] } else { args.paths.clone() };
+    check_inputs(&paths)?;
     let options = open_options(&args);
-    let index = if args.rebuild {
-        Index::rebuild(&args.index, options)
-    } else {
-        Index::open_or_create_with(&args.index, options)
-    }
-    .with_context(|| format!("cannot open index {}", args.index.display()))?;
     let progress = Progress { bar: progress_bar(args.quiet), quiet: args.quiet };
     let sync = SyncOptions {
         max_file_bytes: args.max_file_mb << 20,
         commit_every_bytes: (args.commit_every_mb.max(0.0) * (1 << 20) as f64) as u64,
         ..SyncOptions::default()
     };
-    let report = index.sync(&paths, &sync, &progress)?;
+    let cannot_open = || format!("cannot open index {}", args.index.display());
+    let report = if args.rebuild {
+        let rebuild = Index::rebuild(&args.index, options).with_context(cannot_open)?;
+        let report = rebuild.index().sync(&paths, &sync, &progress)?;
+        rebuild
+            .finish()
+            .with_context(|| format!("cannot put the rebuilt index in place at {}", args.index.display()))?;
+        report
+    } else {
+        let index = Index::open_or_create_with(&args.index, options).with_context(cannot_open)?;
+        index.sync(&paths, &sync, &progress)?
+    };
     progress.bar.finish_and_clear();
     if args.json {
         let mut out = io::stdout().lock();
         serde_json::to_writer(&mut out, &report)?;
         writeln!(out)?;
     }
-    if !args.quiet || report.skipped > 0 {
+    let partial = report.skipped > 0 || report.bad_records > 0 || report.duplicate_ids > 0;
+    if !args.quiet || partial {
+        let mut extra = String::new();
+        if report.bad_records > 0 {
+            extra += &format!(", {} bad records", report.bad_records);
+        }
+        if report.duplicate_ids > 0 {
+            extra += &format!(", {} records with repeated ids", report.duplicate_ids);
+        }
         eprintln!(
             "sou: indexed {} documents from {} files ({:.1} MB) in {:.2} s: {} added, {} updated, {} removed, {} unchanged, {} skipped{}; index has {} documents",
             report.documents,
@@ -297,11 +325,11 @@ fn index(args: IndexArgs) -> Result<Outcome> {
             report.removed,
             report.unchanged,
             report.skipped,
-            if report.bad_records > 0 { format!(", {} bad records", report.bad_records) } else { String::new() },
+            extra,
             report.total_documents,
         );
     }
-    Ok(if report.skipped > 0 || report.bad_records > 0 { Outcome::Partial } else { Outcome::Success })
+    Ok(if partial { Outcome::Partial } else { Outcome::Success })
 }
 
 /// Opens the index to search: the given one, or `index/`, built from `corpus/` when missing.
@@ -313,6 +341,8 @@ fn open_for_search(path: Option<&Path>, options: OpenOptions) -> Result<Index> {
     if default.join("meta.json").is_file() {
         return Index::open_with(default, options).context("cannot open index index/");
     }
+    check_inputs(&[PathBuf::from(DEFAULT_CORPUS)])
+        .context("no index yet, and no corpus/ folder to build one from (give --index, or run `sou index DIR`)")?;
     eprintln!("sou: no index yet; building {DEFAULT_INDEX}/ from {DEFAULT_CORPUS}/ first");
     let index = Index::open_or_create_with(default, options).context("cannot create index index/")?;
     let progress = Progress { bar: progress_bar(false), quiet: false };

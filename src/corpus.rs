@@ -3,8 +3,8 @@
 
 use std::fmt;
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::{Component, Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use serde::Serialize;
@@ -61,10 +61,10 @@ impl fmt::Display for SkipReason {
 pub struct SourceFile {
     /// Path to open.
     pub path: PathBuf,
-    /// The path as stored in the index (the walked path, `/`-separated).
+    /// The path as stored in the index (see [`file_key`]): the file's identity for sync and
+    /// the id of its document unless JSON gives one. Unique per file, so two files never
+    /// become one document.
     pub key: String,
-    /// Path relative to the walked root: the id of non-JSON documents.
-    pub relative: String,
     /// Format by extension.
     pub format: Format,
     /// Size in bytes.
@@ -91,6 +91,49 @@ pub(crate) fn slash_path(path: &Path) -> String {
     }
 }
 
+/// `path` made absolute against `cwd`, with `.` and `..` resolved by name (symbolic links are
+/// left as they are: a link is a path of its own).
+fn lexically_absolute(path: &Path, cwd: Option<&Path>) -> PathBuf {
+    let mut out = PathBuf::new();
+    let joined;
+    let path = match cwd {
+        Some(cwd) if path.is_relative() => {
+            joined = cwd.join(path);
+            joined.as_path()
+        }
+        _ => path,
+    };
+    for part in path.components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push(part);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// The key a file or folder is stored under: its path relative to the current folder when it
+/// lies inside it, else its absolute path, `/`-separated and without `.` or `..`. However a
+/// path is spelled (`corpus`, `./corpus/`, `corpus/./`, its absolute form), it gives one key,
+/// so re-running with another spelling neither re-adds nor duplicates anything.
+pub(crate) fn file_key(path: &Path, cwd: Option<&Path>) -> String {
+    let absolute = lexically_absolute(path, cwd);
+    let shown = match cwd.map(|c| lexically_absolute(c, None)) {
+        Some(cwd) => match absolute.strip_prefix(&cwd) {
+            Ok(inside) if !inside.as_os_str().is_empty() => inside.to_path_buf(),
+            Ok(_) => PathBuf::from("."),
+            Err(_) => absolute,
+        },
+        None => absolute,
+    };
+    slash_path(&shown)
+}
+
 fn is_hidden(entry: &walkdir::DirEntry) -> bool {
     entry.depth() > 0 && entry.file_name().to_str().is_some_and(|n| n.starts_with('.'))
 }
@@ -107,6 +150,7 @@ fn fingerprint(size: u64, mtime_nanos: u128) -> u64 {
 /// files of unknown formats and anything under `exclude` (the index itself) are passed over.
 pub fn walk<'a>(root: &'a Path, exclude: Option<&'a Path>) -> impl Iterator<Item = Found> + 'a {
     let exclude = exclude.and_then(|p| p.canonicalize().ok());
+    let cwd = std::env::current_dir().ok();
     walkdir::WalkDir::new(root)
         .follow_links(true)
         .sort_by_file_name()
@@ -136,14 +180,8 @@ pub fn walk<'a>(root: &'a Path, exclude: Option<&'a Path>) -> impl Iterator<Item
                     }
                 };
                 let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok());
-                let relative = if entry.depth() == 0 {
-                    entry.file_name().to_string_lossy().into_owned()
-                } else {
-                    slash_path(entry.path().strip_prefix(root).unwrap_or(entry.path()))
-                };
                 Some(Found::File(SourceFile {
-                    key: slash_path(entry.path()),
-                    relative,
+                    key: file_key(entry.path(), cwd.as_deref()),
                     format,
                     size: meta.len(),
                     fingerprint: fingerprint(meta.len(), mtime.map_or(0, |d| d.as_nanos())),
@@ -165,21 +203,59 @@ pub struct FileReport {
     pub bad_records: usize,
 }
 
+/// Where a document was in its file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Record {
+    /// Line of a JSON-lines record, position of a JSON array item (from 1), 0 for a document
+    /// that is the whole file.
+    pub number: u64,
+    /// Byte offset in the file just after the record: where reading would resume.
+    pub end: u64,
+}
+
+/// Where to start reading a JSON-lines file that an interrupted run committed in part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Resume {
+    /// Byte offset of the first line not yet indexed.
+    pub offset: u64,
+    /// Number of the last line already read.
+    pub line: u64,
+}
+
+/// What the receiver of documents tells the reader.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Next {
+    /// Go on reading.
+    More,
+    /// Stop: the receiver failed and will report why.
+    Stop,
+}
+
 /// Reads `file` and calls `emit` for each document. Files over `max_bytes` are refused, except
-/// `.jsonl`, which is streamed line by line and so never held in memory whole.
-pub fn read_file(file: &SourceFile, max_bytes: u64, emit: &mut dyn FnMut(Document)) -> Result<FileReport, SkipReason> {
+/// `.jsonl`, which is streamed line by line (from `resume` when given) and so never held in
+/// memory whole.
+pub fn read_file(
+    file: &SourceFile,
+    max_bytes: u64,
+    resume: Option<Resume>,
+    emit: &mut dyn FnMut(Document, Record) -> Next,
+) -> Result<FileReport, SkipReason> {
     let unreadable = |e: std::io::Error| SkipReason::Unreadable { message: e.to_string() };
     let mut report = FileReport::default();
     let stem = file.path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
-    let mut stamp = |mut doc: Document, report: &mut FileReport| {
+    let mut stamp = |mut doc: Document, record: Record, report: &mut FileReport| {
         doc.path = file.key.clone();
         report.documents += 1;
-        emit(doc);
+        emit(doc, record)
     };
     if file.format == Format::JsonLines {
-        let reader = BufReader::new(File::open(&file.path).map_err(unreadable)?);
-        read_json_lines(reader, &file.relative, &mut report, &mut stamp).map_err(unreadable)?;
-        return finish(report);
+        let mut reader = BufReader::new(File::open(&file.path).map_err(unreadable)?);
+        let start = resume.unwrap_or(Resume { offset: 0, line: 0 });
+        if start.offset > 0 {
+            reader.seek(SeekFrom::Start(start.offset)).map_err(unreadable)?;
+        }
+        read_json_lines(reader, &file.key, start, &mut report, &mut stamp).map_err(unreadable)?;
+        return finish(report, resume.is_some());
     }
     if file.size > max_bytes {
         return Err(SkipReason::TooLarge { bytes: file.size, limit: max_bytes });
@@ -192,14 +268,27 @@ pub fn read_file(file: &SourceFile, max_bytes: u64, emit: &mut dyn FnMut(Documen
     })?;
     report.warnings.extend(decoded.note());
     let text = decoded.into_text();
+    let whole = Record { number: 0, end: bytes.len() as u64 };
     match file.format {
-        Format::Text => stamp(document::parse_text(&text, &file.relative, &stem), &mut report),
-        Format::Markdown => stamp(document::parse_markdown(&text, &file.relative, &stem), &mut report),
-        Format::Json => match document::parse_json(&text, &file.relative) {
+        Format::Text => {
+            stamp(document::parse_text(&text, &file.key, &stem), whole, &mut report);
+        }
+        Format::Markdown => {
+            let (doc, warning) = document::parse_markdown(&text, &file.key, &stem);
+            report.warnings.extend(warning);
+            stamp(doc, whole, &mut report);
+        }
+        Format::Json => match document::parse_json(&text, &file.key) {
             Ok(items) => {
-                for item in items {
+                for (i, item) in items.into_iter().enumerate() {
                     match item {
-                        Ok(doc) => stamp(doc, &mut report),
+                        Ok((doc, warning)) => {
+                            report.warnings.extend(warning.map(|w| format!("item {}: {w}", i + 1)));
+                            let record = Record { number: i as u64 + 1, end: whole.end };
+                            if stamp(doc, record, &mut report) == Next::Stop {
+                                break;
+                            }
+                        }
                         Err(problem) => {
                             report.bad_records += 1;
                             report.warnings.push(problem.0);
@@ -210,7 +299,8 @@ pub fn read_file(file: &SourceFile, max_bytes: u64, emit: &mut dyn FnMut(Documen
             // A .json file that is really JSON lines is common enough to accept.
             Err(problem) if text.lines().filter(|l| !l.trim().is_empty()).count() > 1 => {
                 let before = report.documents;
-                read_json_lines(text.as_bytes(), &file.relative, &mut report, &mut stamp).map_err(unreadable)?;
+                let start = Resume { offset: 0, line: 0 };
+                read_json_lines(text.as_bytes(), &file.key, start, &mut report, &mut stamp).map_err(unreadable)?;
                 if report.documents == before {
                     return Err(SkipReason::Malformed { message: problem.0 });
                 }
@@ -219,39 +309,50 @@ pub fn read_file(file: &SourceFile, max_bytes: u64, emit: &mut dyn FnMut(Documen
         },
         Format::JsonLines => unreachable!("streamed above"),
     }
-    finish(report)
+    finish(report, false)
 }
 
-fn finish(report: FileReport) -> Result<FileReport, SkipReason> {
-    if report.documents == 0 && report.bad_records == 0 {
+/// A file that gave nothing is empty or malformed, unless it was resumed past everything it
+/// had (its documents were committed before).
+fn finish(report: FileReport, resumed: bool) -> Result<FileReport, SkipReason> {
+    if resumed || report.documents > 0 {
+        return Ok(report);
+    }
+    if report.bad_records == 0 {
         return Err(SkipReason::Empty);
     }
-    if report.documents == 0 {
-        let message = report.warnings.first().cloned().unwrap_or_default();
-        return Err(SkipReason::Malformed { message });
-    }
-    Ok(report)
+    let message = report.warnings.first().cloned().unwrap_or_default();
+    Err(SkipReason::Malformed { message })
 }
 
-/// Reads JSON lines, one document each; bad lines are counted and described, not fatal.
+/// Reads JSON lines from `start`, one document each; bad lines are counted and described, not
+/// fatal.
 fn read_json_lines(
     mut reader: impl BufRead,
-    relative: &str,
+    key: &str,
+    start: Resume,
     report: &mut FileReport,
-    stamp: &mut dyn FnMut(Document, &mut FileReport),
+    stamp: &mut dyn FnMut(Document, Record, &mut FileReport) -> Next,
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
-    let mut line_no = 0;
+    let (mut line_no, mut offset) = (start.line, start.offset);
     loop {
         buf.clear();
-        if reader.read_until(b'\n', &mut buf)? == 0 {
+        let read = reader.read_until(b'\n', &mut buf)?;
+        if read == 0 {
             return Ok(());
         }
         line_no += 1;
+        offset += read as u64;
         let line = String::from_utf8_lossy(&buf);
-        match document::parse_json_line(&line, relative, line_no) {
+        match document::parse_json_line(&line, key, line_no as usize) {
             None => {}
-            Some(Ok(doc)) => stamp(doc, report),
+            Some(Ok((doc, warning))) => {
+                report.warnings.extend(warning);
+                if stamp(doc, Record { number: line_no, end: offset }, report) == Next::Stop {
+                    return Ok(());
+                }
+            }
             Some(Err(problem)) => {
                 report.bad_records += 1;
                 // Cap the noise from a file that is not JSON lines at all.
@@ -277,7 +378,10 @@ mod tests {
 
     fn read(file: &SourceFile) -> (Result<FileReport, SkipReason>, Vec<Document>) {
         let mut docs = Vec::new();
-        let result = read_file(file, 1 << 20, &mut |d| docs.push(d));
+        let result = read_file(file, 1 << 20, None, &mut |d, _| {
+            docs.push(d);
+            Next::More
+        });
         (result, docs)
     }
 
@@ -301,7 +405,7 @@ mod tests {
         let index = dir.path().join("index");
         let found: Vec<String> = walk(dir.path(), Some(&index))
             .map(|f| match f {
-                Found::File(f) => f.relative,
+                Found::File(f) => f.path.strip_prefix(dir.path()).unwrap().to_string_lossy().into_owned(),
                 Found::Skipped(p, r) => panic!("{p:?} {r}"),
             })
             .collect();
@@ -309,11 +413,17 @@ mod tests {
     }
 
     #[test]
-    fn a_single_file_root_is_relative_to_its_folder() {
-        let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "one.txt", b"Title\nbody");
-        let f = &files(&dir.path().join("one.txt"))[0];
-        assert_eq!(f.relative, "one.txt");
+    fn every_spelling_of_a_path_gives_one_key() {
+        let cwd = Path::new("/work/here");
+        for spelling in ["corpus/a.txt", "./corpus/a.txt", "corpus/./a.txt", "corpus//a.txt", "x/../corpus/a.txt"] {
+            assert_eq!(file_key(Path::new(spelling), Some(cwd)), "corpus/a.txt", "{spelling}");
+        }
+        assert_eq!(file_key(Path::new("/work/here/corpus/a.txt"), Some(cwd)), "corpus/a.txt");
+        assert_eq!(file_key(Path::new("/elsewhere/a.txt"), Some(cwd)), "/elsewhere/a.txt");
+        assert_eq!(file_key(Path::new("../there/a.txt"), Some(cwd)), "/work/there/a.txt");
+        assert_eq!(file_key(Path::new("corpus/"), Some(cwd)), "corpus");
+        assert_eq!(file_key(Path::new("."), Some(cwd)), ".");
+        assert_eq!(file_key(Path::new("a/./b.txt"), None), "a/b.txt");
     }
 
     #[test]
@@ -344,6 +454,29 @@ mod tests {
         assert_eq!(report.bad_records, 1);
         assert!(report.warnings[0].starts_with("line 2"), "{:?}", report.warnings);
         assert!(docs.iter().all(|d| d.path.ends_with("d.jsonl")));
+    }
+
+    #[test]
+    fn json_lines_resume_at_an_offset_and_count_lines_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let lines = ["{\"id\":\"1\",\"text\":\"x\"}\n", "{\"id\":\"2\",\"text\":\"y\"}\n", "{\"text\":\"z\"}\n"];
+        write(dir.path(), "d.jsonl", lines.concat().as_bytes());
+        let file = &files(dir.path())[0];
+        let mut seen = Vec::new();
+        let resume = Resume { offset: lines[0].len() as u64, line: 1 };
+        let report = read_file(file, 1 << 20, Some(resume), &mut |d, r| {
+            seen.push((d.id, r));
+            Next::More
+        })
+        .unwrap();
+        assert_eq!(report.documents, 2);
+        let ends = [(lines[0].len() + lines[1].len()) as u64, lines.concat().len() as u64];
+        assert_eq!(seen[0], ("2".to_string(), Record { number: 2, end: ends[0] }));
+        assert!(seen[1].0.ends_with("d.jsonl#3"), "{:?}", seen[1]);
+        assert_eq!(seen[1].1, Record { number: 3, end: ends[1] });
+        // Resumed at the very end: nothing new, and that is not an empty file.
+        let at_end = Resume { offset: ends[1], line: 3 };
+        assert!(read_file(file, 1 << 20, Some(at_end), &mut |_, _| Next::More).is_ok());
     }
 
     #[test]

@@ -62,17 +62,57 @@ impl Date {
 
     /// Seconds since 1970-01-01T00:00:00Z at the start of the day.
     pub fn unix_seconds(self) -> i64 {
-        days_from_civil(self.year, self.month as u32, self.day as u32) * 86_400
+        self.days_since_epoch() * 86_400
     }
 
-    /// The day containing the given Unix time.
-    pub fn from_unix_seconds(seconds: i64) -> Date {
-        let (y, m, d) = civil_from_days(seconds.div_euclid(86_400));
-        Date { year: y, month: m as u8, day: d as u8 }
+    /// The day containing the given Unix time, if it lies in years 1–9999.
+    pub fn from_unix_seconds(seconds: i64) -> Option<Date> {
+        Date::from_days_since_epoch(seconds.div_euclid(86_400))
     }
 
-    pub(crate) fn to_tantivy(self) -> tantivy::DateTime {
-        tantivy::DateTime::from_timestamp_secs(self.unix_seconds())
+    /// Days since 1970-01-01 (negative before): how the index stores a date. A day number
+    /// covers years 1–9999, where tantivy's own date type (nanoseconds in an i64) wraps
+    /// around outside 1677–2262.
+    pub fn days_since_epoch(self) -> i64 {
+        days_from_civil(self.year, self.month as u32, self.day as u32)
+    }
+
+    /// The date of a day number, if it lies in years 1–9999.
+    pub fn from_days_since_epoch(days: i64) -> Option<Date> {
+        // Bound first: civil_from_days works in i64 but the year must fit an i32.
+        if !(FIRST_DAY..=LAST_DAY).contains(&days) {
+            return None;
+        }
+        let (y, m, d) = civil_from_days(days);
+        Date::new(y, m, d)
+    }
+
+    /// The year.
+    pub fn year(self) -> i32 {
+        self.year
+    }
+
+    /// The month, 1–12.
+    pub fn month(self) -> u32 {
+        self.month as u32
+    }
+
+    /// The day of the month, 1–31.
+    pub fn day(self) -> u32 {
+        self.day as u32
+    }
+}
+
+/// Day numbers of 0001-01-01 and 9999-12-31.
+const FIRST_DAY: i64 = -719_162;
+const LAST_DAY: i64 = 2_932_896;
+
+impl std::str::FromStr for Date {
+    type Err = Error;
+
+    /// Parses like [`Date::parse`].
+    fn from_str(text: &str) -> Result<Date> {
+        Date::parse_strict(text)
     }
 }
 
@@ -195,9 +235,30 @@ mod tests {
     fn unix_seconds_round_trip() {
         let d = Date::new(2023, 11, 14).unwrap();
         assert_eq!(d.unix_seconds(), 1_699_920_000);
-        assert_eq!(Date::from_unix_seconds(d.unix_seconds() + 3600), d);
+        assert_eq!(Date::from_unix_seconds(d.unix_seconds() + 3600), Some(d));
         let leap = Date::new(2024, 2, 29).unwrap();
-        assert_eq!(Date::from_unix_seconds(leap.unix_seconds()), leap);
+        assert_eq!(Date::from_unix_seconds(leap.unix_seconds()), Some(leap));
         assert_eq!(Date::new(1970, 1, 1).unwrap().unix_seconds(), 0);
+    }
+
+    #[test]
+    fn every_year_from_1_to_9999_round_trips_through_day_numbers() {
+        let first = Date::new(1, 1, 1).unwrap();
+        let last = Date::new(9999, 12, 31).unwrap();
+        assert_eq!(first.days_since_epoch(), FIRST_DAY);
+        assert_eq!(last.days_since_epoch(), LAST_DAY);
+        for year in (1..=9999).step_by(7).chain([1, 1677, 1678, 2262, 2263, 9999]) {
+            for (month, day) in [(1, 1), (2, 28), (12, 31)] {
+                let date = Date::new(year, month, day).unwrap();
+                assert_eq!(Date::from_days_since_epoch(date.days_since_epoch()), Some(date), "{date}");
+            }
+        }
+        assert_eq!(Date::from_days_since_epoch(FIRST_DAY - 1), None);
+        assert_eq!(Date::from_days_since_epoch(LAST_DAY + 1), None);
+        assert_eq!(Date::from_days_since_epoch(i64::MAX), None);
+        assert_eq!(Date::parse("0001-01-01").map(|d| d.to_string()).as_deref(), Some("0001-01-01"));
+        assert_eq!("9999-12-31".parse::<Date>().unwrap(), last);
+        assert_eq!((last.year(), last.month(), last.day()), (9999, 12, 31));
+        assert!("10000-01-01".parse::<Date>().is_err());
     }
 }

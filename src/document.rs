@@ -49,7 +49,7 @@ impl Document {
     /// the way `.jsonl` files are read.
     pub fn from_json_line(line: &str) -> Result<Document, String> {
         match parse_json_line(line, "", 1) {
-            Some(result) => result.map_err(|JsonProblem(m)| m),
+            Some(result) => result.map(|(doc, _)| doc).map_err(|JsonProblem(m)| m),
             None => Err("empty line".into()),
         }
     }
@@ -145,10 +145,11 @@ fn parse_generic(text: &str, id: &str, stem: &str) -> Document {
 }
 
 /// Parses Markdown: front matter (`title:`, `date:`, `source:`) when present, else like text.
-pub fn parse_markdown(text: &str, id: &str, stem: &str) -> Document {
+/// Returns a warning for a front-matter date that is no date.
+pub fn parse_markdown(text: &str, id: &str, stem: &str) -> (Document, Option<String>) {
     let text = text.trim_start_matches('\u{feff}');
     let Some((front, body)) = split_front_matter(text) else {
-        return parse_generic(text, id, stem);
+        return (parse_generic(text, id, stem), None);
     };
     let value_of = |key: &str| {
         front.lines().find_map(|line| {
@@ -161,9 +162,28 @@ pub fn parse_markdown(text: &str, id: &str, stem: &str) -> Document {
         Some(title) => Document::new(id, title).with_text(&strip_heading_marks(body)),
         None => parse_generic(body, id, stem),
     };
-    doc.date = value_of("date").as_deref().and_then(Date::parse);
+    let (date, warning) = date_value(value_of("date").as_deref());
+    doc.date = date;
     doc.source = value_of("source");
-    doc
+    (doc, warning)
+}
+
+/// A document's date from its `date` value; a value that is there but is no date between
+/// 0001-01-01 and 9999-12-31 gives no date and a warning, never a wrong date.
+fn date_value(text: Option<&str>) -> (Option<Date>, Option<String>) {
+    match text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => (None, None),
+        Some(text) => match Date::parse(text) {
+            Some(date) => (Some(date), None),
+            None => {
+                let shown: String = text.chars().take(40).collect();
+                (
+                    None,
+                    Some(format!("date {shown:?} is not a day from 0001-01-01 to 9999-12-31; indexed without a date")),
+                )
+            }
+        },
+    }
 }
 
 /// Splits `---` front matter from the body.
@@ -183,8 +203,11 @@ fn strip_heading_marks(body: &str) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JsonProblem(pub String);
 
+/// A document and a warning about it (a bad date), if any.
+pub type WithWarning = (Document, Option<String>);
+
 /// Converts one JSON object into a document. `fallback_id` is used when it has no `id`.
-pub fn from_json(value: &Value, fallback_id: &str) -> Result<Document, JsonProblem> {
+pub fn from_json(value: &Value, fallback_id: &str) -> Result<WithWarning, JsonProblem> {
     let Value::Object(map) = value else {
         return Err(JsonProblem(format!("expected a JSON object, found {}", json_kind(value))));
     };
@@ -198,7 +221,8 @@ pub fn from_json(value: &Value, fallback_id: &str) -> Result<Document, JsonProbl
     let id = string("id").filter(|s| !s.is_empty()).unwrap_or_else(|| fallback_id.to_string());
     let mut doc = Document::new(id, string("title").unwrap_or_default());
     doc.source = string("source");
-    doc.date = string("date").as_deref().and_then(Date::parse);
+    let (date, warning) = date_value(string("date").as_deref());
+    doc.date = date;
     if let Some(zh) = string("zh") {
         doc.zh = zh;
     }
@@ -211,7 +235,7 @@ pub fn from_json(value: &Value, fallback_id: &str) -> Result<Document, JsonProbl
     if doc.title.is_empty() && doc.zh.is_empty() && doc.en.is_empty() {
         return Err(JsonProblem("object has no title, text, zh or en".into()));
     }
-    Ok(doc)
+    Ok((doc, warning))
 }
 
 fn json_kind(value: &Value) -> &'static str {
@@ -226,7 +250,7 @@ fn json_kind(value: &Value) -> &'static str {
 }
 
 /// Parses a `.json` file: one object, or an array of objects (ids default to `file#n`).
-pub fn parse_json(text: &str, id: &str) -> Result<Vec<Result<Document, JsonProblem>>, JsonProblem> {
+pub fn parse_json(text: &str, id: &str) -> Result<Vec<Result<WithWarning, JsonProblem>>, JsonProblem> {
     let value: Value = serde_json::from_str(text).map_err(|e| JsonProblem(format!("invalid JSON: {e}")))?;
     Ok(match &value {
         Value::Array(items) => {
@@ -237,7 +261,7 @@ pub fn parse_json(text: &str, id: &str) -> Result<Vec<Result<Document, JsonProbl
 }
 
 /// Parses one line of a `.jsonl` file (`line_no` from 1). Blank lines give `None`.
-pub fn parse_json_line(line: &str, id: &str, line_no: usize) -> Option<Result<Document, JsonProblem>> {
+pub fn parse_json_line(line: &str, id: &str, line_no: usize) -> Option<Result<WithWarning, JsonProblem>> {
     let line = line.trim();
     if line.is_empty() {
         return None;
@@ -246,6 +270,7 @@ pub fn parse_json_line(line: &str, id: &str, line_no: usize) -> Option<Result<Do
         serde_json::from_str::<Value>(line)
             .map_err(|e| JsonProblem(format!("line {line_no}: invalid JSON: {e}")))
             .and_then(|v| from_json(&v, &format!("{id}#{line_no}")))
+            .map(|(doc, warning)| (doc, warning.map(|w| format!("line {line_no}: {w}"))))
             .map_err(|JsonProblem(m)| {
                 JsonProblem(if m.starts_with("line ") { m } else { format!("line {line_no}: {m}") })
             }),
@@ -307,33 +332,34 @@ mod tests {
     #[test]
     fn markdown_front_matter() {
         let md = "---\ntitle: 芬太尼管制\ndate: 2023-11-16\nsource: notes\n---\n# Heading\n\n中国宣布加强管制。\n";
-        let doc = parse_markdown(md, "m.md", "m");
+        let (doc, warning) = parse_markdown(md, "m.md", "m");
+        assert_eq!(warning, None);
         assert_eq!(doc.title, "芬太尼管制");
         assert_eq!(doc.date, Date::new(2023, 11, 16));
         assert_eq!(doc.source.as_deref(), Some("notes"));
         assert_eq!(doc.en, "Heading");
         assert_eq!(doc.zh, "中国宣布加强管制。");
-        let plain = parse_markdown("# 标题\n\nBody text.\n", "p.md", "p");
+        let (plain, _) = parse_markdown("# 标题\n\nBody text.\n", "p.md", "p");
         assert_eq!(plain.title, "标题");
         assert_eq!(plain.en, "Body text.");
     }
 
     #[test]
     fn json_objects_and_lines() {
-        let doc = from_json(
+        let (doc, _) = from_json(
             &serde_json::json!({"id": 7, "title": "T", "text": "芬太尼危机\nEnglish body", "extra": [1]}),
             "f",
         )
         .unwrap();
         assert_eq!((doc.id.as_str(), doc.zh.as_str(), doc.en.as_str()), ("7", "芬太尼危机", "English body"));
-        let doc = from_json(&serde_json::json!({"title": "no id"}), "f.json").unwrap();
+        let (doc, _) = from_json(&serde_json::json!({"title": "no id"}), "f.json").unwrap();
         assert_eq!(doc.id, "f.json");
         assert!(from_json(&serde_json::json!([1]), "f").is_err());
         assert!(from_json(&serde_json::json!({"id": "x"}), "f").is_err());
 
         let docs = parse_json(r#"[{"id":"a","text":"x"},{"text":"y"},3]"#, "arr.json").unwrap();
         assert_eq!(docs.len(), 3);
-        assert_eq!(docs[1].as_ref().unwrap().id, "arr.json#2");
+        assert_eq!(docs[1].as_ref().unwrap().0.id, "arr.json#2");
         assert!(docs[2].is_err());
         assert!(parse_json("{not json", "bad.json").is_err());
 
@@ -342,6 +368,21 @@ mod tests {
         assert!(err.0.starts_with("line 4: invalid JSON"), "{}", err.0);
         let err = parse_json_line("[]", "l.jsonl", 5).unwrap().unwrap_err();
         assert!(err.0.starts_with("line 5: expected a JSON object"), "{}", err.0);
+    }
+
+    #[test]
+    fn dates_out_of_range_are_a_warning_and_no_date() {
+        for (date, kept) in [("9999-12-31", true), ("0001-01-01", true), ("10000-01-01", false), ("soon", false)] {
+            let line = serde_json::json!({"id": "d", "title": "t", "date": date}).to_string();
+            let (doc, warning) = parse_json_line(&line, "f", 3).unwrap().unwrap();
+            assert_eq!(doc.date.map(|d| d.to_string()), kept.then(|| date.to_string()), "{date}");
+            assert_eq!(warning.is_some(), !kept, "{date}: {warning:?}");
+            if let Some(w) = warning {
+                assert!(w.starts_with("line 3: date") && w.contains(date), "{w}");
+            }
+        }
+        let (doc, warning) = parse_markdown("---\ntitle: x\ndate: 2023-02-30\n---\nbody\n", "m", "m");
+        assert_eq!((doc.date, warning.is_some()), (None, true));
     }
 
     mod fuzz {

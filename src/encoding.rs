@@ -12,6 +12,9 @@ pub enum Decoded {
     Converted(String, &'static str),
     /// Mostly UTF-8 with some invalid bytes, replaced by U+FFFD.
     Repaired(String, usize),
+    /// Text with a few NUL bytes (a stray byte from a bad copy or an editor), dropped before
+    /// decoding the rest as above.
+    NulsDropped(Box<Decoded>, usize),
 }
 
 impl Decoded {
@@ -20,6 +23,7 @@ impl Decoded {
     pub fn text(&self) -> &str {
         match self {
             Decoded::Utf8(t) | Decoded::Converted(t, _) | Decoded::Repaired(t, _) => t,
+            Decoded::NulsDropped(inner, _) => inner.text(),
         }
     }
 
@@ -27,6 +31,7 @@ impl Decoded {
     pub fn into_text(self) -> String {
         match self {
             Decoded::Utf8(t) | Decoded::Converted(t, _) | Decoded::Repaired(t, _) => t,
+            Decoded::NulsDropped(inner, _) => inner.into_text(),
         }
     }
 
@@ -36,6 +41,13 @@ impl Decoded {
             Decoded::Utf8(_) => None,
             Decoded::Converted(_, name) => Some(format!("decoded as {name}")),
             Decoded::Repaired(_, n) => Some(format!("{n} invalid UTF-8 sequence(s) replaced")),
+            Decoded::NulsDropped(inner, n) => {
+                let dropped = format!("{n} NUL byte(s) dropped");
+                Some(match inner.note() {
+                    Some(more) => format!("{dropped}; {more}"),
+                    None => dropped,
+                })
+            }
         }
     }
 }
@@ -51,9 +63,22 @@ pub enum NotText {
 
 /// Bytes examined to decide whether a file is binary.
 const SNIFF_BYTES: usize = 8192;
+/// At most one NUL byte in this many is a stray in a text file rather than binary data
+/// (UTF-16 without a BOM has one in two for Latin text).
+const NUL_SHARE: usize = 100;
 
-/// Decodes file contents into text.
+/// Decodes file contents into text. A text file with a few NUL bytes keeps its text: the
+/// NULs are dropped and counted.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, NotText> {
+    let nuls = bytes.iter().filter(|&&b| b == 0).count();
+    if nuls == 0 || nuls * NUL_SHARE > bytes.len() || Encoding::for_bom(bytes).is_some() {
+        return decode_text(bytes);
+    }
+    let without: Vec<u8> = bytes.iter().copied().filter(|&b| b != 0).collect();
+    Ok(Decoded::NulsDropped(Box::new(decode_text(&without)?), nuls))
+}
+
+fn decode_text(bytes: &[u8]) -> Result<Decoded, NotText> {
     if let Some((encoding, bom_len)) = Encoding::for_bom(bytes) {
         let body = &bytes[bom_len..];
         let (text, had_errors) = encoding.decode_without_bom_handling(body);
@@ -185,5 +210,17 @@ mod tests {
         assert_eq!(decode(b"\x7fELF\x02\x01\x01\0\0\0"), Err(NotText::Binary));
         let noise: Vec<u8> = (0..1000u32).map(|i| (i % 7) as u8 + 1).collect();
         assert_eq!(decode(&noise), Err(NotText::Binary));
+        // Half NUL bytes: UTF-16 without a BOM or binary, not text with a stray byte.
+        let utf16: Vec<u8> = "plain words here ".repeat(20).bytes().flat_map(|b| [b, 0]).collect();
+        assert_eq!(decode(&utf16), Err(NotText::Binary));
+    }
+
+    #[test]
+    fn a_stray_nul_byte_keeps_the_text() {
+        let mut bytes = "北京欢迎你。今天天气很好，适合出门散步。".repeat(10).into_bytes();
+        bytes.insert(30, 0);
+        let decoded = decode(&bytes).unwrap();
+        assert_eq!(decoded.text(), "北京欢迎你。今天天气很好，适合出门散步。".repeat(10));
+        assert_eq!(decoded.note().as_deref(), Some("1 NUL byte(s) dropped"));
     }
 }

@@ -22,8 +22,17 @@ pub enum Error {
     #[error("{0} is not a sou index (no meta.json); refusing to touch it")]
     NotAnIndex(PathBuf),
 
+    /// The index is damaged: a file is missing, truncated or unreadable as index data.
+    #[error("index at {path} is damaged ({problem}): rebuild it with `sou index --rebuild`")]
+    Corrupt {
+        /// Index location.
+        path: PathBuf,
+        /// Which file, and what is wrong with it.
+        problem: String,
+    },
+
     /// The index was built by a different analyzer version or dictionary.
-    #[error("index at {path} was built with {found}, this sou uses {expected}: rebuild it with `sou index --rebuild`")]
+    #[error("index at {path} was built with {found}, this sou uses {expected}: {hint}")]
     VersionMismatch {
         /// Index location.
         path: PathBuf,
@@ -31,6 +40,8 @@ pub enum Error {
         found: String,
         /// What this build of sou (with its options) would write.
         expected: String,
+        /// The command that rebuilds it, and what that keeps.
+        hint: String,
     },
 
     /// Another process holds the index writer lock.
@@ -47,7 +58,7 @@ pub enum Error {
     },
 
     /// A corpus path given by the caller does not exist or cannot be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Input {
         /// The path that failed.
         path: PathBuf,

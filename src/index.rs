@@ -1,22 +1,26 @@
 //! Opening and creating an index (analyzers registered every time, version stamp checked),
-//! writing documents keyed by id, and index statistics.
+//! rebuilding one aside and switching over atomically, writing documents keyed by id, and
+//! index statistics.
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use tantivy::schema::Value;
-use tantivy::{IndexReader, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{IndexReader, IndexSettings, ReloadPolicy, TantivyDocument, Term};
 
 use crate::analysis::script::ScriptCounts;
 use crate::analysis::{self, ANALYZER_VERSION, Segmenter};
+use crate::directory::IndexDirectory;
 use crate::document::Document;
 use crate::error::{Error, Result};
+use crate::ids::IdRegistry;
 use crate::schema::{self, Fields};
-use crate::writer::{DocWriter, IdFilter};
+use crate::writer::DocWriter;
 
 /// Bumped when the schema or the meaning of stored fields changes.
-const FORMAT_VERSION: u32 = 2;
+const FORMAT_VERSION: u32 = 3;
 /// The user dictionary is kept inside the index so queries always segment like indexing did.
 const USER_DICT_FILE: &str = "user_dict.txt";
 /// Default memory budget of the index writer.
@@ -43,6 +47,40 @@ impl Stamp {
     }
 }
 
+/// A JSON-lines file that a run committed in part: the next run resumes after `offset`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct PartialFile {
+    /// The file's stored path.
+    pub key: String,
+    /// Its fingerprint when the run read it: a changed file starts over.
+    pub fingerprint: u64,
+    /// Bytes indexed (a line boundary).
+    pub offset: u64,
+    /// Lines read up to `offset`.
+    pub line: u64,
+}
+
+/// What a sync leaves for the next one, committed atomically with the documents.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct SyncState {
+    /// A file whose documents are committed only in part.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partial: Option<PartialFile>,
+    /// Files with records that lost to a repeated id elsewhere, and their fingerprints: read
+    /// again when other files change, since the winner may be gone.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub shadowed: BTreeMap<String, u64>,
+}
+
+/// A commit's payload: the stamp and the sync state.
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    #[serde(flatten)]
+    stamp: Stamp,
+    #[serde(flatten)]
+    state: SyncState,
+}
+
 /// FNV-1a, hex: stable across Rust versions, unlike `DefaultHasher`.
 fn dictionary_hash(text: &str) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -58,6 +96,9 @@ pub struct OpenOptions {
     /// A jieba user dictionary to index with. Stored in the index; on open it must match the
     /// stored one (an index cannot change dictionaries without a rebuild).
     pub user_dict: Option<PathBuf>,
+    /// With [`Index::rebuild`] and no `user_dict`: drop the stored dictionary instead of
+    /// keeping it.
+    pub drop_user_dict: bool,
     /// Writer memory budget in bytes (default [`DEFAULT_WRITER_MEMORY`]).
     pub writer_memory: Option<usize>,
     /// Indexing threads (default: available cores, at most 4).
@@ -114,8 +155,49 @@ fn is_occupied(path: &Path) -> bool {
         .unwrap_or(false)
 }
 
+/// Whether a folder without `meta.json` still holds what tantivy leaves: a damaged index
+/// (which `--rebuild` may replace), not somebody's other files.
+fn is_damaged_index(path: &Path) -> bool {
+    let tantivy_file = |name: &str| {
+        matches!(name, ".managed.json" | ".tantivy-meta.lock" | ".tantivy-writer.lock" | USER_DICT_FILE)
+            || [".idx", ".term", ".pos", ".store", ".fast", ".fieldnorm"].iter().any(|ext| name.ends_with(ext))
+    };
+    let Ok(entries) = fs::read_dir(path) else { return false };
+    let names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
+    names.iter().any(|n| n == ".managed.json") && names.iter().all(|n| tantivy_file(n) || n.starts_with('.'))
+}
+
 fn read_user_dict(path: &Path) -> Result<String> {
     fs::read_to_string(path).map_err(|e| Error::Dictionary { path: path.to_path_buf(), message: e.to_string() })
+}
+
+/// One line saying which file of an index is damaged and how, from a tantivy error; `None`
+/// for errors that are not about damaged data.
+fn damage(error: &tantivy::TantivyError) -> Option<String> {
+    use tantivy::TantivyError as T;
+    use tantivy::directory::error::OpenReadError;
+    let text = match error {
+        T::OpenReadError(OpenReadError::FileDoesNotExist(file)) => format!("{} is missing", file.display()),
+        T::OpenReadError(OpenReadError::IoError { io_error, filepath }) => {
+            format!("{}: {}", filepath.display(), io_error)
+        }
+        T::DataCorruption(corruption) => format!("{corruption:?}"),
+        T::IncompatibleIndex(incompatibility) => format!("{incompatibility:?}"),
+        T::SchemaError(message) => format!("bad schema: {message}"),
+        _ => return None,
+    };
+    // tantivy's messages can be long debug dumps: keep the first sentence, on one line.
+    let line = text.replace('\n', " ");
+    let short = line.split(". ").next().unwrap_or(&line);
+    Some(short.chars().take(200).collect())
+}
+
+/// A tantivy error from opening `path`, as a damaged index where that is what it says.
+fn open_error(path: &Path, error: tantivy::TantivyError) -> Error {
+    match damage(&error) {
+        Some(problem) => Error::Corrupt { path: path.into(), problem },
+        None => error.into(),
+    }
 }
 
 impl Index {
@@ -135,16 +217,24 @@ impl Index {
         Index::open_with(path, OpenOptions::default())
     }
 
-    /// Opens an existing index with options.
+    /// Opens an existing index with options. Works where the process cannot write (read-only
+    /// media, another user's index): searching needs no write access.
     pub fn open_with(path: impl AsRef<Path>, options: OpenOptions) -> Result<Index> {
         let path = path.as_ref();
         if !is_index_dir(path) {
-            return Err(if is_occupied(path) { Error::NotAnIndex(path.into()) } else { Error::NoIndex(path.into()) });
+            return Err(if is_damaged_index(path) {
+                Error::Corrupt { path: path.into(), problem: "meta.json is missing".into() }
+            } else if is_occupied(path) {
+                Error::NotAnIndex(path.into())
+            } else {
+                Error::NoIndex(path.into())
+            });
         }
-        let inner = tantivy::Index::open_in_dir(path)?;
+        let directory = IndexDirectory::open(path).map_err(|e| open_error(path, e.into()))?;
+        let inner = tantivy::Index::open(directory).map_err(|e| open_error(path, e))?;
         let stored_dict_path = path.join(USER_DICT_FILE);
         let stored_dict = if stored_dict_path.is_file() { Some(read_user_dict(&stored_dict_path)?) } else { None };
-        let found = match inner.load_metas()?.payload {
+        let found = match inner.load_metas().map_err(|e| open_error(path, e))?.payload {
             Some(payload) => serde_json::from_str::<Stamp>(&payload).ok(),
             None => None,
         };
@@ -161,8 +251,16 @@ impl Index {
             }
             _ => {}
         }
+        let dictionary_differs = found.as_ref().is_some_and(|f| {
+            f.format == expected.format && f.analyzer == expected.analyzer && f.dictionary != expected.dictionary
+        });
+        let hint = if dictionary_differs && options.user_dict.is_some() {
+            "`sou index --rebuild --dict FILE` rebuilds it with that dictionary (searches keep the current index until the new one is complete)"
+        } else {
+            "`sou index --rebuild` rebuilds it, keeping its user dictionary (searches keep the current index until the new one is complete)"
+        };
         let found = found.map_or_else(|| "an unknown or older format".to_string(), |f| f.describe());
-        Err(Error::VersionMismatch { path: path.into(), found, expected: expected.describe() })
+        Err(Error::VersionMismatch { path: path.into(), found, expected: expected.describe(), hint: hint.into() })
     }
 
     /// Creates a new index at `path`. The folder must be missing or empty.
@@ -178,48 +276,58 @@ impl Index {
         }
         // Check the dictionary before touching the disk, so a bad one leaves nothing behind.
         let dict = options.user_dict.as_deref().map(read_user_dict).transpose()?;
-        let dict_path = path.join(USER_DICT_FILE);
-        let segmenter = segmenter_for(dict.as_deref(), options.user_dict.as_deref().unwrap_or(&dict_path))?;
+        let dict_source = options.user_dict.clone().unwrap_or_else(|| path.join(USER_DICT_FILE));
+        Index::create_from(path, dict, &dict_source, options)
+    }
+
+    /// Creates an index at `path` with the dictionary text `dict` (read from `dict_source`).
+    fn create_from(path: &Path, dict: Option<String>, dict_source: &Path, options: OpenOptions) -> Result<Index> {
+        let segmenter = segmenter_for(dict.as_deref(), dict_source)?;
         fs::create_dir_all(path)?;
         if let Some(dict) = &dict {
-            fs::write(&dict_path, dict)?;
+            crate::directory::atomic_write(&path.join(USER_DICT_FILE), dict.as_bytes())?;
         }
         let (schema, fields) = schema::build();
-        let inner = tantivy::Index::create_in_dir(path, schema)?;
+        let directory = IndexDirectory::open(path).map_err(tantivy::TantivyError::from)?;
+        let inner = tantivy::Index::create(directory, schema, IndexSettings::default())?;
         let stamp = Stamp::current(dict.as_deref());
         let index = Index::assemble(path, inner, fields, segmenter, stamp, options)?;
         // An empty first commit records the stamp, so even an empty index says what built it.
         let mut writer = index.writer()?;
-        index.commit(&mut writer)?;
+        index.commit(&mut writer, Some(&SyncState::default()))?;
         Ok(index)
     }
 
-    /// Deletes the index at `path` (which must be a sou index or missing) and creates a new one.
-    pub fn rebuild(path: impl AsRef<Path>, options: OpenOptions) -> Result<Index> {
-        let path = path.as_ref();
-        if is_index_dir(path) {
-            // Hold tantivy's writer lock while deleting, so a running `sou index` is not
-            // pulled from under its feet.
-            let lock = fs::OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(path.join(".tantivy-writer.lock"))?;
-            if lock.try_lock().is_err() {
-                return Err(Error::Locked(path.into()));
-            }
-            for entry in fs::read_dir(path)? {
-                let entry = entry?;
-                if entry.file_type()?.is_dir() {
-                    fs::remove_dir_all(entry.path())?;
-                } else {
-                    fs::remove_file(entry.path())?;
-                }
-            }
-        } else if is_occupied(path) {
-            return Err(Error::NotAnIndex(path.into()));
+    /// Starts rebuilding the index at `path` (a sou index, a damaged one, or nothing yet):
+    /// a new index is built aside and replaces the old one only at [`Rebuild::finish`], in one
+    /// atomic step, so searches see the old index until the new one is complete and an
+    /// interrupted rebuild leaves the old one as it was. The stored user dictionary is kept
+    /// unless `options` names another or says to drop it.
+    pub fn rebuild(path: impl AsRef<Path>, options: OpenOptions) -> Result<Rebuild> {
+        let live = path.as_ref().to_path_buf();
+        let exists = is_index_dir(&live) || is_damaged_index(&live);
+        if !exists && is_occupied(&live) {
+            return Err(Error::NotAnIndex(live));
         }
-        Index::create_with(path, options)
+        // Hold the old index's writer lock for the whole rebuild, so no `sou index` writes
+        // to an index about to be replaced.
+        let lock = if exists { Some(lock_writer(&live)?) } else { None };
+        let (dict, dict_source) = match (&options.user_dict, options.drop_user_dict) {
+            (Some(p), _) => (Some(read_user_dict(p)?), p.clone()),
+            (None, true) => (None, live.join(USER_DICT_FILE)),
+            (None, false) => {
+                let stored = live.join(USER_DICT_FILE);
+                (if stored.is_file() { Some(read_user_dict(&stored)?) } else { None }, stored)
+            }
+        };
+        let aside = aside_path(&live, "rebuild");
+        remove_leftovers(&live);
+        let build_options = OpenOptions { reload_on_commit: false, ..options.clone() };
+        let index = Index::create_from(&aside, dict, &dict_source, build_options);
+        let index = index.inspect_err(|_| {
+            let _ = fs::remove_dir_all(&aside);
+        })?;
+        Ok(Rebuild { live, aside, index: Some(index), options, _lock: lock })
     }
 
     fn assemble(
@@ -232,7 +340,7 @@ impl Index {
     ) -> Result<Index> {
         analysis::register(&inner, &segmenter);
         let policy = if options.reload_on_commit { ReloadPolicy::OnCommitWithDelay } else { ReloadPolicy::Manual };
-        let reader = inner.reader_builder().reload_policy(policy).try_into()?;
+        let reader = inner.reader_builder().reload_policy(policy).try_into().map_err(|e| open_error(path, e))?;
         Ok(Index { path: path.into(), inner, fields, reader, segmenter, stamp, options })
     }
 
@@ -267,27 +375,41 @@ impl Index {
         Ok(DocWriter::new(writer, memory / 2))
     }
 
-    /// Commits with the version stamp as payload and makes the commit visible.
-    pub(crate) fn commit(&self, writer: &mut DocWriter) -> Result<()> {
+    /// Commits with the version stamp and the sync state as payload (`None`: the state of the
+    /// last commit, unchanged) and makes the commit visible.
+    pub(crate) fn commit(&self, writer: &mut DocWriter, state: Option<&SyncState>) -> Result<()> {
+        let state = match state {
+            Some(state) => state.clone(),
+            None => self.sync_state()?,
+        };
+        let payload = Payload { stamp: self.stamp.clone(), state };
         let mut prepared = writer.inner.prepare_commit()?;
-        prepared.set_payload(&serde_json::to_string(&self.stamp).expect("stamp serializes"));
+        prepared.set_payload(&serde_json::to_string(&payload).expect("payload serializes"));
         prepared.commit()?;
         self.reader.reload()?;
         Ok(())
     }
 
-    pub(crate) fn to_tantivy(&self, doc: &Document, fingerprint: u64) -> TantivyDocument {
+    /// The sync state of the last commit.
+    pub(crate) fn sync_state(&self) -> Result<SyncState> {
+        let payload = self.inner.load_metas()?.payload;
+        Ok(payload.and_then(|p| serde_json::from_str::<Payload>(&p).ok()).map(|p| p.state).unwrap_or_default())
+    }
+
+    /// The tantivy document for `doc`, read from a file with this fingerprint at this record.
+    pub(crate) fn to_tantivy(&self, doc: &Document, fingerprint: u64, record: u64) -> TantivyDocument {
         let f = &self.fields;
         let mut out = TantivyDocument::new();
         out.add_text(f.id, &doc.id);
         out.add_text(f.path, &doc.path);
         out.add_u64(f.fingerprint, fingerprint);
+        out.add_u64(f.record, record);
         out.add_text(f.title, &doc.title);
         if let Some(source) = &doc.source {
             out.add_text(f.source, source);
         }
         if let Some(date) = doc.date {
-            out.add_date(f.date, date.to_tantivy());
+            out.add_i64(f.date, date.days_since_epoch());
         }
         // The title is also the first value of the body field of its script: a title word then
         // counts in the body's BM25 too ("flat" scoring), which ranks better than adding a
@@ -311,16 +433,16 @@ impl Index {
     /// Returns how many were written.
     pub fn add_documents(&self, docs: impl IntoIterator<Item = Document>) -> Result<usize> {
         let mut writer = self.writer()?;
-        let mut ids = IdFilter::for_index_of(self.num_docs());
+        let mut ids = IdRegistry::new(self.fields, &self.reader.searcher())?;
         let mut count = 0;
         for doc in docs {
-            if ids.may_exist(&doc.id) {
+            if ids.may_exist_then_note(&doc.id) {
                 writer.delete_term(Term::from_field_text(self.fields.id, &doc.id));
             }
-            writer.add(self.to_tantivy(&doc, 0), doc.size())?;
+            writer.add(self.to_tantivy(&doc, 0, 0), doc.size())?;
             count += 1;
         }
-        self.commit(&mut writer)?;
+        self.commit(&mut writer, None)?;
         // Like `sync`: return with the index settled, no merge left running in the background.
         writer.inner.wait_merging_threads()?;
         Ok(count)
@@ -330,7 +452,7 @@ impl Index {
     pub fn delete_document(&self, id: &str) -> Result<()> {
         let mut writer = self.writer()?;
         writer.delete_term(Term::from_field_text(self.fields.id, id));
-        self.commit(&mut writer)
+        self.commit(&mut writer, None)
     }
 
     /// Number of searchable documents.
@@ -362,10 +484,7 @@ impl Index {
             path: text(f.path),
             source: doc.get_first(f.source).and_then(|v| v.as_str()).map(str::to_string),
             title: text(f.title),
-            date: doc
-                .get_first(f.date)
-                .and_then(|v| v.as_datetime())
-                .map(|d| crate::date::Date::from_unix_seconds(d.into_timestamp_secs())),
+            date: doc.get_first(f.date).and_then(|v| v.as_i64()).and_then(crate::date::Date::from_days_since_epoch),
             zh: body(f.zh),
             en: body(f.en),
         }
@@ -390,6 +509,109 @@ impl Index {
             user_dictionary: self.stamp.dictionary.clone(),
         })
     }
+}
+
+/// An index being rebuilt aside (see [`Index::rebuild`]): fill [`Rebuild::index`], then
+/// [`Rebuild::finish`] puts it in place. Dropped unfinished, it is deleted and the old index
+/// stays.
+pub struct Rebuild {
+    live: PathBuf,
+    aside: PathBuf,
+    index: Option<Index>,
+    options: OpenOptions,
+    _lock: Option<fs::File>,
+}
+
+impl std::fmt::Debug for Rebuild {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Rebuild").field("live", &self.live).field("aside", &self.aside).finish()
+    }
+}
+
+impl Rebuild {
+    /// The new index, still aside: sync or add documents to it.
+    pub fn index(&self) -> &Index {
+        self.index.as_ref().expect("present until finish")
+    }
+
+    /// Replaces the old index with the new one in one step and opens it where the old one was.
+    pub fn finish(mut self) -> Result<Index> {
+        drop(self.index.take());
+        swap_into_place(&self.aside, &self.live)?;
+        Index::open_with(&self.live, self.options.clone())
+    }
+}
+
+impl Drop for Rebuild {
+    fn drop(&mut self) {
+        if self.index.take().is_some() {
+            let _ = fs::remove_dir_all(&self.aside);
+        }
+    }
+}
+
+/// Takes the writer lock of the index at `path` the way tantivy does (an advisory lock on
+/// `.tantivy-writer.lock`), failing at once when another process holds it.
+fn lock_writer(path: &Path) -> Result<fs::File> {
+    let lock =
+        fs::OpenOptions::new().create(true).truncate(false).write(true).open(path.join(".tantivy-writer.lock"))?;
+    match lock.try_lock() {
+        Ok(()) => Ok(lock),
+        Err(fs::TryLockError::WouldBlock) => Err(Error::Locked(path.into())),
+        Err(fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
+/// A hidden sibling of `live` for work in progress: `.index.rebuild-PID`.
+fn aside_path(live: &Path, what: &str) -> PathBuf {
+    let name = live.file_name().map_or_else(|| "index".into(), |n| n.to_string_lossy().into_owned());
+    live.with_file_name(format!(".{name}.{what}-{}", std::process::id()))
+}
+
+/// Deletes what killed rebuilds of `live` left beside it (their writers are gone: the caller
+/// holds the index's writer lock, which every rebuild takes first).
+fn remove_leftovers(live: &Path) {
+    let name = live.file_name().map_or_else(|| "index".into(), |n| n.to_string_lossy().into_owned());
+    let parent = match live.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Ok(entries) = fs::read_dir(&parent) else { return };
+    for entry in entries.flatten() {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        let ours = [".rebuild-", ".old-"].iter().any(|what| file_name.starts_with(&format!(".{name}{what}")));
+        if ours && entry.path().is_dir() {
+            let _ = fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// Puts the folder `new` where `live` is. On Linux the two are exchanged in one atomic rename
+/// (a reader opening `live` sees the old index or the new one, never none); elsewhere the old
+/// one is moved away first. The old index is then deleted (open readers keep their files).
+fn swap_into_place(new: &Path, live: &Path) -> Result<()> {
+    if !live.exists() {
+        fs::rename(new, live)?;
+        return Ok(());
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::fs::{CWD, RenameFlags, renameat_with};
+        match renameat_with(CWD, new, CWD, live, RenameFlags::EXCHANGE) {
+            Ok(()) => {
+                let _ = fs::remove_dir_all(new);
+                return Ok(());
+            }
+            // Filesystems without RENAME_EXCHANGE fall back to two renames.
+            Err(e) if e == rustix::io::Errno::INVAL || e == rustix::io::Errno::NOSYS => {}
+            Err(e) => return Err(std::io::Error::from(e).into()),
+        }
+    }
+    let old = aside_path(live, "old");
+    fs::rename(live, &old)?;
+    fs::rename(new, live)?;
+    let _ = fs::remove_dir_all(&old);
+    Ok(())
 }
 
 fn segmenter_for(dict: Option<&str>, path: &Path) -> Result<Segmenter> {

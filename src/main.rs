@@ -6,6 +6,23 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// The error and its causes on one line, leaving out a cause whose text the line already holds
+/// (many errors repeat their source in their own message).
+fn one_line(err: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in err.chain() {
+        let text = cause.to_string().replace('\n', " ");
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
     match cli::run(args) {
@@ -19,7 +36,7 @@ fn main() -> ExitCode {
             if broken_pipe {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("sou: error: {err:#}");
+            eprintln!("sou: error: {}", one_line(&err));
             ExitCode::from(2)
         }
     }

@@ -1,8 +1,7 @@
 //! The index schema: every field, its analyzer and options, in one place.
 
 use tantivy::schema::{
-    DateOptions, DateTimePrecision, Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema,
-    TextFieldIndexing, TextOptions,
+    Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
 use crate::analysis::{GRAMS, WORDS, ZH_WORDS};
@@ -16,8 +15,12 @@ pub(crate) struct Fields {
     pub path: Field,
     /// Fingerprint (size + mtime) of the file when it was indexed.
     pub fingerprint: Field,
+    /// Where in its file the document was: the line of a JSON-lines record, the position of
+    /// an array item (from 1); 0 for a whole file. Names both places of a repeated id.
+    pub record: Field,
     pub source: Field,
     pub title: Field,
+    /// Day number (days since 1970-01-01, see [`crate::Date::days_since_epoch`]).
     pub date: Field,
     pub zh: Field,
     pub en: Field,
@@ -39,12 +42,10 @@ pub(crate) fn build() -> (Schema, Fields) {
         id: b.add_text_field("id", STRING | STORED),
         path: b.add_text_field("path", STRING | STORED | tantivy::schema::FAST),
         fingerprint: b.add_u64_field("fingerprint", NumericOptions::default().set_fast()),
+        record: b.add_u64_field("record", NumericOptions::default().set_fast()),
         source: b.add_text_field("source", text_options(WORDS, true)),
         title: b.add_text_field("title", text_options(WORDS, true)),
-        date: b.add_date_field(
-            "date",
-            DateOptions::default().set_indexed().set_stored().set_fast().set_precision(DateTimePrecision::Seconds),
-        ),
+        date: b.add_i64_field("date", NumericOptions::default().set_indexed().set_stored().set_fast()),
         zh: b.add_text_field("zh", text_options(ZH_WORDS, true)),
         en: b.add_text_field("en", text_options(WORDS, true)),
         grams: b.add_text_field("grams", text_options(GRAMS, false)),
@@ -59,6 +60,7 @@ pub(crate) fn fields_of(schema: &Schema) -> Option<Fields> {
         id: f("id")?,
         path: f("path")?,
         fingerprint: f("fingerprint")?,
+        record: f("record")?,
         source: f("source")?,
         title: f("title")?,
         date: f("date")?,

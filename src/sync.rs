@@ -1,18 +1,21 @@
 //! Incremental indexing of files: add new files, re-index changed ones (by size + mtime),
-//! remove documents of files that disappeared, skip bad files with a reason, and commit in
-//! batches so an interrupted run keeps what it committed.
+//! remove documents of files that disappeared, skip bad files with a reason, settle repeated
+//! ids by a fixed rule, and commit in batches (inside big JSON-lines files too) so an
+//! interrupted run keeps what it committed and the next run resumes there.
 
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use tantivy::Term;
 
-use crate::corpus::{self, Found, SkipReason, SourceFile};
+use crate::corpus::{self, Found, Next, Record, Resume, SkipReason, SourceFile};
+use crate::document::{Document, Format};
 use crate::error::{Error, Result};
-use crate::index::Index;
-use crate::writer::IdFilter;
+use crate::ids::{IdRegistry, Origin, Placement};
+use crate::index::{Index, PartialFile, SyncState};
+use crate::writer::DocWriter;
 
 /// Default largest file read whole (`.jsonl` files are streamed and exempt).
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 << 20;
@@ -26,7 +29,7 @@ pub struct SyncOptions {
     pub max_file_bytes: u64,
     /// Remove documents of files under a synced folder that no longer exist.
     pub remove_missing: bool,
-    /// Commit after roughly this many input bytes.
+    /// Commit after roughly this many input bytes (also inside a JSON-lines file).
     pub commit_every_bytes: u64,
 }
 
@@ -66,6 +69,9 @@ pub struct SyncReport {
     pub documents: usize,
     /// Records inside files (JSON lines, array items) that were skipped.
     pub bad_records: usize,
+    /// Records whose id repeats one of a record that comes later (see the README's "Ids and
+    /// updates"): not indexed, each named in `problems`.
+    pub duplicate_ids: usize,
     /// Input bytes read.
     pub bytes: u64,
     /// Searchable documents after the run.
@@ -85,8 +91,10 @@ fn as_secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::O
 pub trait SyncProgress {
     /// The walk is done: this many files and bytes may need reading.
     fn started(&self, _files: usize, _bytes: u64) {}
-    /// One file was handled (indexed, skipped or unchanged).
-    fn file_done(&self, _bytes: u64) {}
+    /// This many more bytes of input were read (called as a big file is read, too).
+    fn advanced(&self, _bytes: u64) {}
+    /// The file with this stored path was handled (indexed, skipped or unchanged).
+    fn file_done(&self, _path: &str) {}
     /// A file was skipped or had a problem; called as it happens.
     fn problem(&self, _problem: &FileProblem) {}
 }
@@ -114,8 +122,39 @@ fn indexed_files(index: &Index) -> Result<HashMap<String, u64>> {
 }
 
 fn covers(root_key: &str, key: &str) -> bool {
-    key == root_key
+    root_key == "."
+        || key == root_key
         || (key.starts_with(root_key) && (root_key.ends_with('/') || key[root_key.len()..].starts_with('/')))
+}
+
+/// How a file of the to-do list is to be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Task {
+    /// Not in the index yet.
+    New,
+    /// Changed since it was indexed: its old documents go.
+    Changed,
+    /// Unchanged, but it has records shadowed by a repeated id, whose winner may be gone.
+    Recheck,
+    /// Committed in part by an interrupted run: read on from there.
+    Resume(Resume),
+}
+
+/// One writing run of a sync.
+struct Run<'a> {
+    index: &'a Index,
+    writer: DocWriter,
+    ids: IdRegistry,
+    options: &'a SyncOptions,
+    progress: &'a dyn SyncProgress,
+    report: SyncReport,
+    /// Input bytes since the last commit.
+    since_commit: u64,
+    /// Fingerprints of every file walked, for the shadowed list.
+    fingerprints: HashMap<String, u64>,
+    shadowed: BTreeMap<String, u64>,
+    /// The error that stopped the run, if any.
+    failed: Option<Error>,
 }
 
 impl Index {
@@ -125,125 +164,273 @@ impl Index {
         for root in roots {
             std::fs::metadata(root).map_err(|source| Error::Input { path: root.clone(), source })?;
         }
+        let state = self.sync_state()?;
         let mut report = SyncReport::default();
         let mut known = indexed_files(self)?;
-        let mut files = Vec::new();
+        // A file all of whose records lost to a repeated id has no documents, but is known.
+        for (key, fingerprint) in &state.shadowed {
+            known.entry(key.clone()).or_insert(*fingerprint);
+        }
+        let mut files: Vec<SourceFile> = Vec::new();
+        let mut seen = HashSet::new();
         for root in roots {
             for found in corpus::walk(root, Some(&self.path)) {
                 match found {
-                    Found::File(file) => files.push(file),
-                    Found::Skipped(path, reason) => self.skip(&mut report, progress, &path, &reason),
+                    // Overlapping roots (`corpus corpus/news`) find some files twice.
+                    Found::File(file) => {
+                        if seen.insert(file.key.clone()) {
+                            files.push(file);
+                        }
+                    }
+                    Found::Skipped(path, reason) => skip(&mut report, progress, &path.to_string_lossy(), &reason),
                 }
             }
         }
-        let mut seen = HashSet::new();
-        let (mut todo, mut todo_bytes) = (Vec::new(), 0);
-        for file in files {
-            seen.insert(file.key.clone());
-            if known.get(&file.key) == Some(&file.fingerprint) {
-                report.unchanged += 1;
+        let removed: Vec<String> = if options.remove_missing {
+            let cwd = std::env::current_dir().ok();
+            let root_keys: Vec<String> = roots.iter().map(|r| corpus::file_key(r, cwd.as_deref())).collect();
+            let mut gone: Vec<String> = known
+                .keys()
+                .filter(|k| !seen.contains(*k) && root_keys.iter().any(|root| covers(root, k)))
+                .cloned()
+                .collect();
+            gone.sort();
+            gone
+        } else {
+            Vec::new()
+        };
+        let mut todo: Vec<(SourceFile, Task)> = Vec::new();
+        let mut unchanged = Vec::new();
+        for file in &files {
+            let partial = state.partial.as_ref().filter(|p| p.key == file.key && p.fingerprint == file.fingerprint);
+            if let Some(p) = partial {
+                todo.push((file.clone(), Task::Resume(Resume { offset: p.offset, line: p.line })));
+            } else if known.get(&file.key) == Some(&file.fingerprint) {
+                unchanged.push(file);
             } else {
-                todo_bytes += file.size;
-                todo.push(file);
+                let task = if known.contains_key(&file.key) { Task::Changed } else { Task::New };
+                todo.push((file.clone(), task));
             }
         }
+        // Files with shadowed records are read again when anything else changed: the record
+        // that beat theirs may be gone.
+        let anything_changed = !removed.is_empty() || todo.iter().any(|(_, t)| *t == Task::Changed);
+        for file in unchanged {
+            if anything_changed && state.shadowed.contains_key(&file.key) {
+                todo.push((file.clone(), Task::Recheck));
+            } else {
+                report.unchanged += 1;
+                progress.file_done(&file.key);
+            }
+        }
+        // The fixed order that decides which of two records with one id wins.
+        todo.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+        let todo_bytes = todo.iter().map(|(f, t)| remaining_bytes(f, *t)).sum();
         progress.started(todo.len(), todo_bytes);
 
-        let mut writer = self.writer()?;
-        let mut since_commit = 0;
-        // Into an empty index, a document needs deleting by id only if this run already wrote
-        // that id (overlapping JSON files); skipping the rest saves a term lookup per document.
-        let mut ids = IdFilter::for_index_of(self.num_docs());
-        for file in &todo {
-            let existed = known.contains_key(&file.key);
-            match self.index_file(&writer, file, existed, &mut ids, options) {
-                Ok((docs, file_report)) => {
-                    if existed {
-                        report.updated += 1
-                    } else {
-                        report.added += 1
-                    }
-                    report.documents += docs;
-                    report.bad_records += file_report.bad_records;
-                    for warning in file_report.warnings {
-                        let problem = FileProblem { path: file.key.clone(), reason: warning };
-                        progress.problem(&problem);
-                        report.problems.push(problem);
-                    }
-                }
-                Err(reason) => {
-                    // Keep what an unreadable or oversized file had; a file that is now empty,
-                    // binary or malformed no longer holds those documents.
-                    if existed && !matches!(reason, SkipReason::Unreadable { .. } | SkipReason::TooLarge { .. }) {
-                        writer.delete_term(Term::from_field_text(self.fields.path, &file.key));
-                    }
-                    self.skip(&mut report, progress, &file.path, &reason);
-                }
-            }
-            known.remove(&file.key);
-            report.bytes += file.size;
-            since_commit += file.size;
-            progress.file_done(file.size);
-            if since_commit >= options.commit_every_bytes {
-                self.commit(&mut writer)?;
-                since_commit = 0;
-            }
+        let writer = self.writer()?;
+        let ids = IdRegistry::new(self.fields, &self.reader.searcher())?;
+        let fingerprints = files.iter().map(|f| (f.key.clone(), f.fingerprint)).collect();
+        let mut shadowed = state.shadowed.clone();
+        shadowed.retain(|key, _| seen.contains(key) && !todo.iter().any(|(f, _)| &f.key == key));
+        let mut run = Run {
+            index: self,
+            writer,
+            ids,
+            options,
+            progress,
+            report,
+            since_commit: 0,
+            fingerprints,
+            shadowed,
+            failed: None,
+        };
+        if let Err(e) = run.all(&removed, &todo) {
+            run.clean_up();
+            return Err(e);
         }
-        if options.remove_missing {
-            let root_keys: Vec<String> = roots.iter().map(|r| corpus::slash_path(r)).collect();
-            for key in known.keys().filter(|k| !seen.contains(*k)) {
-                if root_keys.iter().any(|root| covers(root, key)) {
-                    writer.delete_term(Term::from_field_text(self.fields.path, key));
-                    report.removed += 1;
-                }
-            }
-        }
-        self.commit(&mut writer)?;
+        let Run { writer, mut report, .. } = run;
+        // Return with the index settled, no merge left running in the background.
         writer.inner.wait_merging_threads()?;
         report.total_documents = self.num_docs();
         report.elapsed = started.elapsed();
         Ok(report)
     }
+}
 
-    fn skip(&self, report: &mut SyncReport, progress: &dyn SyncProgress, path: &Path, reason: &SkipReason) {
-        report.skipped += 1;
-        let problem = FileProblem { path: path.to_string_lossy().into_owned(), reason: format!("skipped: {reason}") };
-        progress.problem(&problem);
-        report.problems.push(problem);
+/// Bytes still to read of a to-do file.
+fn remaining_bytes(file: &SourceFile, task: Task) -> u64 {
+    match task {
+        Task::Resume(r) => file.size.saturating_sub(r.offset),
+        _ => file.size,
+    }
+}
+
+fn skip(report: &mut SyncReport, progress: &dyn SyncProgress, path: &str, reason: &SkipReason) {
+    report.skipped += 1;
+    let problem = FileProblem { path: path.to_string(), reason: format!("skipped: {reason}") };
+    progress.problem(&problem);
+    report.problems.push(problem);
+}
+
+impl Run<'_> {
+    /// Removes what is gone, reads every to-do file, commits.
+    fn all(&mut self, removed: &[String], todo: &[(SourceFile, Task)]) -> Result<()> {
+        // Deletions first: an id moving from a removed file to a new one is then not a repeat.
+        for key in removed {
+            self.delete_path(key);
+            self.report.removed += 1;
+        }
+        for (file, task) in todo {
+            self.file(file, *task)?;
+        }
+        self.commit(None)
     }
 
-    /// Replaces the documents of one file: delete by path, then add each document, deleting
-    /// any earlier document with the same id so ids stay unique.
-    fn index_file(
-        &self,
-        writer: &crate::writer::DocWriter,
-        file: &SourceFile,
-        existed: bool,
-        ids: &mut IdFilter,
-        options: &SyncOptions,
-    ) -> std::result::Result<(usize, corpus::FileReport), SkipReason> {
-        let mut docs = 0;
-        let mut failed = None;
-        let mut emit = |doc: crate::document::Document| {
-            if failed.is_some() {
-                return;
-            }
-            if docs == 0 && existed {
-                writer.delete_term(Term::from_field_text(self.fields.path, &file.key));
-            }
-            if ids.may_exist(&doc.id) {
-                writer.delete_term(Term::from_field_text(self.fields.id, &doc.id));
-            }
-            if let Err(e) = writer.add(self.to_tantivy(&doc, file.fingerprint), doc.size()) {
-                failed = Some(e);
-            }
-            docs += 1;
+    fn delete_path(&mut self, key: &str) {
+        self.writer.delete_term(Term::from_field_text(self.index.fields.path, key));
+        self.ids.path_deleted(key);
+    }
+
+    fn warn(&mut self, path: &str, reason: String) {
+        let problem = FileProblem { path: path.to_string(), reason };
+        self.progress.problem(&problem);
+        self.report.problems.push(problem);
+    }
+
+    fn file(&mut self, file: &SourceFile, task: Task) -> Result<()> {
+        let replaces = matches!(task, Task::Changed | Task::Recheck);
+        let resume = match task {
+            Task::Resume(r) => Some(r),
+            _ => None,
         };
-        let report = corpus::read_file(file, options.max_file_bytes, &mut emit)?;
-        if let Some(e) = failed {
-            return Err(SkipReason::Unreadable { message: format!("index writer failed: {e}") });
+        let mut deleted_old = false;
+        let mut read_to = resume.map_or(0, |r| r.offset);
+        let mut documents = 0;
+        let result = corpus::read_file(file, self.options.max_file_bytes, resume, &mut |doc, record| {
+            if replaces && !deleted_old {
+                self.delete_path(&file.key);
+                deleted_old = true;
+            }
+            let advanced = record.end.saturating_sub(read_to);
+            read_to = record.end;
+            self.document(file, doc, record, advanced, &mut documents)
+        });
+        if let Some(e) = self.failed.take() {
+            return Err(e);
         }
-        Ok((docs, report))
+        match result {
+            Ok(file_report) => {
+                match task {
+                    Task::New | Task::Resume(_) => self.report.added += 1,
+                    Task::Changed => self.report.updated += 1,
+                    Task::Recheck => self.report.unchanged += 1,
+                }
+                self.report.documents += documents;
+                self.report.bad_records += file_report.bad_records;
+                for warning in file_report.warnings {
+                    self.warn(&file.key, warning);
+                }
+            }
+            Err(reason) => {
+                // Keep what an unreadable or oversized file had; a file that is now empty,
+                // binary or malformed no longer holds those documents.
+                let keeps = matches!(reason, SkipReason::Unreadable { .. } | SkipReason::TooLarge { .. });
+                if replaces && !deleted_old && !keeps {
+                    self.delete_path(&file.key);
+                }
+                skip(&mut self.report, self.progress, &file.key, &reason);
+            }
+        }
+        let rest = file.size.saturating_sub(read_to);
+        self.progress.advanced(rest);
+        self.report.bytes += remaining_bytes(file, task);
+        self.since_commit += rest;
+        self.progress.file_done(&file.key);
+        if self.since_commit >= self.options.commit_every_bytes {
+            self.commit(None)?;
+        }
+        Ok(())
+    }
+
+    /// Places one document (see [`IdRegistry::place`]) and adds it; commits inside a
+    /// JSON-lines file when enough input has gone by.
+    fn document(&mut self, file: &SourceFile, doc: Document, record: Record, advanced: u64, count: &mut usize) -> Next {
+        self.progress.advanced(advanced);
+        self.since_commit += advanced;
+        let place = Origin { path: file.key.clone(), record: record.number };
+        match self.ids.place(&doc.id, place.clone()) {
+            Err(e) => return self.fail(e),
+            Ok(Placement::New) => {}
+            Ok(Placement::Replaces(earlier)) => {
+                self.writer.delete_term(Term::from_field_text(self.index.fields.id, &doc.id));
+                self.warn_repeat(&doc.id, &earlier, &place);
+                if earlier.path != place.path {
+                    self.shadow(&earlier.path);
+                }
+            }
+            Ok(Placement::Shadowed(later)) => {
+                self.warn_repeat(&doc.id, &place, &later);
+                self.shadow(&place.path);
+                return self.maybe_commit_inside(file, record);
+            }
+        }
+        let tantivy_doc = self.index.to_tantivy(&doc, file.fingerprint, record.number);
+        if let Err(e) = self.writer.add(tantivy_doc, doc.size()) {
+            return self.fail(e.into());
+        }
+        *count += 1;
+        self.maybe_commit_inside(file, record)
+    }
+
+    /// A repeated id: `loser` is not indexed (or no longer), `winner` is.
+    fn warn_repeat(&mut self, id: &str, loser: &Origin, winner: &Origin) {
+        self.report.duplicate_ids += 1;
+        let (at, kept) = (loser.describe(), winner.describe());
+        let reason = format!("id {id:?} at {at} is also at {kept}, which comes later: that one is kept");
+        self.warn(&loser.path.clone(), reason);
+    }
+
+    fn shadow(&mut self, key: &str) {
+        let fingerprint = self.fingerprints.get(key).copied().unwrap_or(0);
+        self.shadowed.insert(key.to_string(), fingerprint);
+    }
+
+    fn maybe_commit_inside(&mut self, file: &SourceFile, record: Record) -> Next {
+        if file.format != Format::JsonLines || self.since_commit < self.options.commit_every_bytes {
+            return Next::More;
+        }
+        let partial = PartialFile {
+            key: file.key.clone(),
+            fingerprint: file.fingerprint,
+            offset: record.end,
+            line: record.number,
+        };
+        match self.commit(Some(partial)) {
+            Ok(()) => Next::More,
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn fail(&mut self, e: Error) -> Next {
+        self.failed.get_or_insert(e);
+        Next::Stop
+    }
+
+    /// Commits what was written, with the sync state the next run needs.
+    fn commit(&mut self, partial: Option<PartialFile>) -> Result<()> {
+        let state = SyncState { partial, shadowed: self.shadowed.clone() };
+        self.index.commit(&mut self.writer, Some(&state))?;
+        self.ids.committed(&self.index.reader.searcher())?;
+        self.since_commit = 0;
+        Ok(())
+    }
+
+    /// After a failure: drop what was not committed and delete the files it left (a failed
+    /// commit on a full disk leaves partial segments that would keep the disk full).
+    fn clean_up(&mut self) {
+        let _ = self.writer.inner.rollback();
+        let _ = self.writer.inner.garbage_collect_files().wait();
     }
 }
 
@@ -256,6 +443,7 @@ mod tests {
         assert!(covers("corpus", "corpus/a.txt"));
         assert!(covers("corpus/", "corpus/a.txt"));
         assert!(covers("corpus/a.txt", "corpus/a.txt"));
+        assert!(covers(".", "a.txt"));
         assert!(!covers("corpus", "corpus2/a.txt"));
         assert!(!covers("corpus/a.txt", "corpus/a.txt.bak"));
     }

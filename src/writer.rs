@@ -3,7 +3,6 @@
 //! 300 MB no budget accounts for. Each queued document carries its size; the caller waits
 //! while the queue holds more than the limit, so peak memory stays bounded by the options.
 
-use std::collections::HashSet;
 use std::sync::{Arc, Condvar, Mutex};
 
 use tantivy::schema::document::Document as TantivyDocumentTrait;
@@ -78,31 +77,6 @@ impl DocWriter {
 
     pub(crate) fn delete_term(&self, term: Term) {
         self.inner.delete_term(term);
-    }
-}
-
-/// Which document ids may already be in the index: deleting an id before adding it (so a
-/// document replaces its older version) is work tantivy repeats at every commit, and on an
-/// index that was empty when writing began it is needed only for ids written twice.
-pub(crate) enum IdFilter {
-    /// The index was empty when the run started: only ids written by this run.
-    Fresh(HashSet<String>),
-    /// Any id may exist.
-    Existing,
-}
-
-impl IdFilter {
-    /// The filter for a writer on an index holding `documents` committed documents.
-    pub(crate) fn for_index_of(documents: u64) -> Self {
-        if documents == 0 { IdFilter::Fresh(HashSet::new()) } else { IdFilter::Existing }
-    }
-
-    /// Whether `id` may already be indexed; records it as written.
-    pub(crate) fn may_exist(&mut self, id: &str) -> bool {
-        match self {
-            IdFilter::Existing => true,
-            IdFilter::Fresh(seen) => !seen.insert(id.to_string()),
-        }
     }
 }
 

@@ -610,15 +610,9 @@ impl Builder<'_> {
 
     fn date_query(&self, from: Option<Date>, to: Option<Date>) -> Box<dyn TantivyQuery> {
         let field = self.index.fields.date;
-        let term = |d: Date| Term::from_field_date_for_search(field, d.to_tantivy());
+        let term = |d: Date| Term::from_field_i64(field, d.days_since_epoch());
         let lower = from.map_or(Bound::Unbounded, |d| Bound::Included(term(d)));
-        // Inclusive of the whole last day: everything before the next midnight.
-        let upper = to.map_or(Bound::Unbounded, |d| {
-            Bound::Excluded(Term::from_field_date_for_search(
-                field,
-                tantivy::DateTime::from_timestamp_secs(d.unix_seconds() + 86_400),
-            ))
-        });
+        let upper = to.map_or(Bound::Unbounded, |d| Bound::Included(term(d)));
         self.guard(boxed(RangeQuery::new(lower, upper)))
     }
 }
@@ -735,14 +729,18 @@ impl Index {
         let mut notices = Vec::new();
         let (query, highlighter, any) = build(self, request, &mut notices)?;
         let searcher = self.reader.searcher();
-        let (scored, total): (Vec<(f32, DocAddress)>, usize) = if request.limit == 0 {
+        // No page holds more hits than there are documents: a huge --limit or --offset must
+        // not size a heap by what the user typed.
+        let documents = usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX);
+        let limit = request.limit.min(documents.saturating_sub(request.offset));
+        let (scored, total): (Vec<(f32, DocAddress)>, usize) = if limit == 0 {
             (Vec::new(), searcher.search(&query, &Count)?)
         } else {
-            let top = TopDocs::with_limit(request.limit).and_offset(request.offset);
+            let top = TopDocs::with_limit(limit).and_offset(request.offset);
             match request.sort {
                 SortBy::Relevance => searcher.search(&query, &(top.order_by_score(), Count))?,
                 SortBy::Date => {
-                    let by_date = top.order_by_fast_field::<tantivy::DateTime>("date", Order::Desc);
+                    let by_date = top.order_by_fast_field::<i64>("date", Order::Desc);
                     let (hits, total) = searcher.search(&query, &(by_date, Count))?;
                     (hits.into_iter().map(|(_, addr)| (0.0, addr)).collect(), total)
                 }

@@ -167,7 +167,11 @@ fn bundled_corpus() -> Vec<Document> {
     let mut docs = Vec::new();
     for found in crate::corpus::walk(&root, None) {
         if let crate::corpus::Found::File(file) = found {
-            crate::corpus::read_file(&file, u64::MAX, &mut |d| docs.push(d)).unwrap();
+            crate::corpus::read_file(&file, u64::MAX, None, &mut |d, _| {
+                docs.push(d);
+                crate::corpus::Next::More
+            })
+            .unwrap();
         }
     }
     assert!(docs.len() >= 15);

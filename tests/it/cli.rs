@@ -24,14 +24,14 @@ fn chinese_query_highlights_the_term_in_the_chinese_snippet() {
     f.index();
     let hits = f.search_json("芬太尼");
     let ids: Vec<&str> = hits.iter().map(|h| h["id"].as_str().unwrap()).collect();
-    assert!(ids.contains(&"news/fentanyl.txt") && ids.contains(&"b1"), "{ids:?}");
-    assert!(!ids.contains(&"news/chips.txt"));
+    assert!(ids.contains(&"corpus/news/fentanyl.txt") && ids.contains(&"b1"), "{ids:?}");
+    assert!(!ids.contains(&"corpus/news/chips.txt"));
     for hit in &hits {
         if let Some(zh) = hit["snippets"].get("zh") {
             assert!(highlighted(zh).iter().all(|h| h == "芬太尼"), "{zh}");
         }
     }
-    let seed = hits.iter().find(|h| h["id"] == "news/fentanyl.txt").unwrap();
+    let seed = hits.iter().find(|h| h["id"] == "corpus/news/fentanyl.txt").unwrap();
     assert_eq!(highlighted(&seed["snippets"]["zh"]), vec!["芬太尼"]);
 }
 
@@ -66,7 +66,7 @@ fn json_output_shape() {
             assert!(snippet["highlights"].is_array() && snippet["char_highlights"].is_array());
         }
     }
-    let seed = hits.iter().find(|h| h["id"] == "news/fentanyl.txt").unwrap();
+    let seed = hits.iter().find(|h| h["id"] == "corpus/news/fentanyl.txt").unwrap();
     assert_eq!(seed["date"], "2023-11-14");
     assert_eq!(seed["path"], "corpus/news/fentanyl.txt");
     assert_eq!(seed["source"], "测试新闻社");
@@ -106,20 +106,22 @@ fn multi_word_chinese_query_matches_all_words() {
     let f = Fixture::standard();
     f.index();
     let ids = f.ids("美国 实体清单");
-    assert!(ids.contains(&"news/fentanyl.txt".to_string()) && ids.contains(&"news/chips.txt".to_string()));
+    assert!(
+        ids.contains(&"corpus/news/fentanyl.txt".to_string()) && ids.contains(&"corpus/news/chips.txt".to_string())
+    );
     assert!(!ids.contains(&"b1".to_string()));
     // Unspaced: segmented into words that must all occur.
     let ids = f.ids("芬太尼合作");
-    assert_eq!(ids, vec!["news/fentanyl.txt"]);
+    assert_eq!(ids, vec!["corpus/news/fentanyl.txt"]);
 }
 
 #[test]
 fn a_long_chinese_run_stays_searchable() {
     let f = Fixture::standard();
     f.index();
-    assert_eq!(f.ids("标点符号"), vec!["long.txt"]);
-    assert_eq!(f.ids("长度超过二十个汉字的中文句子"), vec!["long.txt"]);
-    assert_eq!(f.ids("\"没有任何标点符号而且长度超过二十个汉字\""), vec!["long.txt"]);
+    assert_eq!(f.ids("标点符号"), vec!["corpus/long.txt"]);
+    assert_eq!(f.ids("长度超过二十个汉字的中文句子"), vec!["corpus/long.txt"]);
+    assert_eq!(f.ids("\"没有任何标点符号而且长度超过二十个汉字\""), vec!["corpus/long.txt"]);
 }
 
 #[test]
@@ -131,7 +133,7 @@ fn paragraphs_are_routed_by_script() {
     assert_eq!(highlighted(&hits[0]["snippets"]["zh"]), vec!["变异株"]);
     assert!(hits[0]["snippets"]["en"]["text"].as_str().unwrap().starts_with("Updated vaccines"));
     assert_eq!(f.ids("en:变异株"), Vec::<String>::new());
-    assert_eq!(f.ids("en:variant"), vec!["notes.md"]);
+    assert_eq!(f.ids("en:variant"), vec!["corpus/notes.md"]);
 }
 
 #[test]

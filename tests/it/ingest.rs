@@ -41,11 +41,11 @@ fn legacy_encodings_are_decoded_and_searchable() {
     assert!(stderr.contains("gbk.txt: decoded as GB"), "{stderr}");
     assert!(stderr.contains("big5.txt: decoded as Big5"), "{stderr}");
     for (query, file, expected) in [
-        ("芬太尼", "gbk.txt", "芬太尼"),
-        ("实体清单", "big5.txt", "實體清單"),
-        ("疫苗接种", "utf16le.txt", "疫苗接种"),
-        ("关税", "utf16be.txt", "关税"),
-        ("稀土", "bom.txt", "稀土"),
+        ("芬太尼", "corpus/gbk.txt", "芬太尼"),
+        ("实体清单", "corpus/big5.txt", "實體清單"),
+        ("疫苗接种", "corpus/utf16le.txt", "疫苗接种"),
+        ("关税", "corpus/utf16be.txt", "关税"),
+        ("稀土", "corpus/bom.txt", "稀土"),
     ] {
         let hits = f.search_json(query);
         assert_eq!(hits.len(), 1, "{query}");
@@ -68,7 +68,7 @@ fn invalid_utf8_is_replaced_and_reported() {
     assert_eq!(code, Some(0));
     assert_eq!(report["added"], 1);
     assert!(stderr.contains("broken.txt: 3 invalid UTF-8 sequence(s) replaced"), "{stderr}");
-    assert_eq!(f.ids("实体清单"), vec!["broken.txt"]);
+    assert_eq!(f.ids("实体清单"), vec!["corpus/broken.txt"]);
 }
 
 #[test]
@@ -110,22 +110,62 @@ fn bad_files_are_skipped_with_a_reason_and_counted() {
 }
 
 #[test]
-fn same_id_replaces_never_duplicates() {
+fn a_repeated_json_id_keeps_the_later_record_and_says_so() {
     let f = Fixture::empty();
     f.write("corpus/a.jsonl", "{\"id\":\"1\",\"text\":\"旧版本芬太尼\"}\n{\"id\":\"2\",\"text\":\"第二篇\"}\n");
     f.write("corpus/b.jsonl", "{\"id\":\"2\",\"text\":\"新版本第二篇\"}\n{\"id\":\"3\",\"text\":\"第三篇\"}\n");
-    f.index();
-    f.index();
-    let out = f.sou(&["stats", "--json"]).output().unwrap();
-    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(stats["documents"], 3);
-    assert_eq!(f.ids("第二篇"), vec!["2"]);
+    let (code, report, stderr) = report(&f, &[]);
+    assert_eq!(code, Some(1), "a record was left out: {stderr}");
+    assert_eq!(report["duplicate_ids"], 1);
+    let warning = stderr.lines().find(|l| l.contains("\"2\"")).expect("a warning names the id");
+    assert!(warning.contains("corpus/a.jsonl:2") && warning.contains("corpus/b.jsonl:1"), "{warning}");
+    assert!(stderr.contains("1 records with repeated ids"), "{stderr}");
+    assert_eq!(documents(&f), 3);
+    assert_eq!(f.ids("第二篇"), vec!["2"], "b.jsonl comes later: its record wins");
     assert_eq!(f.ids("新版本"), vec!["2"]);
-    // Indexing the same file again by path keeps one copy per id.
+    // Nothing changed: nothing to say, nothing duplicated.
+    f.index();
     f.sou(&["index", "-q", "corpus/a.jsonl"]).assert().success();
-    let out = f.sou(&["stats", "--json"]).output().unwrap();
-    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(stats["documents"], 3);
+    assert_eq!(documents(&f), 3);
+    // The winner goes away: the other record is back.
+    std::fs::remove_file(f.path("corpus/b.jsonl")).unwrap();
+    f.index();
+    assert_eq!(f.ids("第二篇"), vec!["2"]);
+    assert!(f.ids("新版本").is_empty());
+    assert_eq!(documents(&f), 2);
+}
+
+#[test]
+fn a_repeated_id_inside_one_file_keeps_the_later_line() {
+    let f = Fixture::empty();
+    f.write(
+        "corpus/a.jsonl",
+        "{\"id\":\"x\",\"text\":\"第一版\"}\n{\"id\":\"y\",\"text\":\"别的\"}\n{\"id\":\"x\",\"text\":\"第二版\"}\n",
+    );
+    let (code, report, stderr) = report(&f, &[]);
+    assert_eq!((code, report["duplicate_ids"].as_u64()), (Some(1), Some(1)), "{stderr}");
+    assert!(stderr.contains("corpus/a.jsonl:1") && stderr.contains("corpus/a.jsonl:3"), "{stderr}");
+    assert_eq!(f.ids("第二版"), vec!["x"]);
+    assert!(f.ids("第一版").is_empty());
+}
+
+#[test]
+fn two_files_of_one_name_in_two_folders_stay_two_documents() {
+    let f = Fixture::empty();
+    f.write("a/x.txt", "A\n\n甲文件。\n");
+    f.write("b/x.txt", "B\n\n乙文件。\n");
+    f.sou(&["index", "-q", "a", "b"]).assert().success();
+    assert_eq!(documents(&f), 2);
+    assert_eq!(f.ids("甲文件"), vec!["a/x.txt"]);
+    assert_eq!(f.ids("乙文件"), vec!["b/x.txt"]);
+    // Every later run agrees, whatever the order or spelling of the folders.
+    f.sou(&["index", "-q", "b", "./a/"]).assert().success();
+    f.sou(&["index", "-q", "a/./", "b"]).assert().success();
+    assert_eq!(documents(&f), 2);
+    let abs = f.path("a");
+    f.sou(&["index", "-q", abs.to_str().unwrap()]).assert().success();
+    assert_eq!(documents(&f), 2);
+    assert_eq!(f.ids("甲文件"), vec!["a/x.txt"]);
 }
 
 #[test]
@@ -148,11 +188,11 @@ fn incremental_sync_handles_edit_delete_add_and_rename() {
     assert_eq!(second["unchanged"], 2, "{second}");
     assert_eq!(second["total_documents"], 6);
 
-    assert_eq!(f.ids("获批"), vec!["notes.md"]);
+    assert_eq!(f.ids("获批"), vec!["corpus/notes.md"]);
     assert!(f.ids("变异株").is_empty(), "old content of the edited file is gone");
     assert!(f.ids("标点符号").is_empty(), "deleted file is gone");
-    assert_eq!(f.ids("稀土"), vec!["new.txt"]);
-    assert_eq!(f.ids("芯片企业"), vec!["news/semiconductors.txt"]);
+    assert_eq!(f.ids("稀土"), vec!["corpus/new.txt"]);
+    assert_eq!(f.ids("芯片企业"), vec!["corpus/news/semiconductors.txt"]);
 
     let (_, third, _) = report(&f, &[]);
     assert_eq!((third["unchanged"].as_u64(), third["documents"].as_u64()), (Some(5), Some(0)));
@@ -186,7 +226,7 @@ fn a_second_writer_gets_a_clear_error_and_searches_keep_working() {
     f.sou(&["search", "芬太尼"]).assert().success().stdout(contains("fentanyl.txt"));
     lock.unlock().unwrap();
     f.sou(&["index", "-q"]).assert().success();
-    assert_eq!(f.ids("新文件"), vec!["new.txt"]);
+    assert_eq!(f.ids("新文件"), vec!["corpus/new.txt"]);
 }
 
 fn documents(f: &Fixture) -> u64 {

@@ -84,8 +84,15 @@ fn an_index_from_another_analyzer_version_is_refused_with_a_rebuild_hint() {
     std::fs::write(&meta_path, meta.replace(&version, "\\\"analyzer\\\":1")).unwrap();
     let err = Index::open(&path).unwrap_err().to_string();
     assert!(err.contains("analyzer 1") && err.contains("sou index --rebuild"), "{err}");
-    // A rebuild starts over with the current analyzers.
-    let rebuilt = Index::rebuild(&path, sou::OpenOptions::default()).unwrap();
-    assert_eq!(rebuilt.num_docs(), 0);
-    assert!(Index::open(&path).is_ok());
+    // A rebuild starts over with the current analyzers, aside: the old index stays in place
+    // (and refused) until the new one is finished.
+    let rebuild = Index::rebuild(&path, sou::OpenOptions::default()).unwrap();
+    assert_eq!(rebuild.index().num_docs(), 0);
+    rebuild.index().add_documents([doc("b", "t", "新的")]).unwrap();
+    assert!(Index::open(&path).is_err(), "still the old index");
+    let rebuilt = rebuild.finish().unwrap();
+    assert_eq!(rebuilt.num_docs(), 1);
+    assert_eq!(Index::open(&path).unwrap().num_docs(), 1);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert_eq!(leftovers, vec!["i"], "nothing left beside the index");
 }

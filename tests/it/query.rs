@@ -22,15 +22,15 @@ fn strings(items: &[&str]) -> Vec<String> {
 fn terms_are_anded_or_ored_or_excluded() {
     let f = Fixture::standard();
     f.index();
-    assert_eq!(sorted(ids(&f, &["芬太尼 fentanyl"])), strings(&["b1", "news/fentanyl.txt"]));
+    assert_eq!(sorted(ids(&f, &["芬太尼 fentanyl"])), strings(&["b1", "corpus/news/fentanyl.txt"]));
     assert!(ids(&f, &["芬太尼 chip"]).is_empty(), "AND: no document has both");
-    assert_eq!(sorted(ids(&f, &["变异株 OR 标点符号"])), strings(&["long.txt", "notes.md"]));
-    assert_eq!(sorted(ids(&f, &["变异株 || 标点符号"])), strings(&["long.txt", "notes.md"]));
-    assert_eq!(ids(&f, &["\"entity list\" -芬太尼"]), strings(&["news/chips.txt"]));
-    assert_eq!(ids(&f, &["\"entity list\" NOT fentanyl"]), strings(&["news/chips.txt"]));
+    assert_eq!(sorted(ids(&f, &["变异株 OR 标点符号"])), strings(&["corpus/long.txt", "corpus/notes.md"]));
+    assert_eq!(sorted(ids(&f, &["变异株 || 标点符号"])), strings(&["corpus/long.txt", "corpus/notes.md"]));
+    assert_eq!(ids(&f, &["\"entity list\" -芬太尼"]), strings(&["corpus/news/chips.txt"]));
+    assert_eq!(ids(&f, &["\"entity list\" NOT fentanyl"]), strings(&["corpus/news/chips.txt"]));
     assert_eq!(
         sorted(ids(&f, &["-fentanyl"])),
-        strings(&["long.txt", "news/chips.txt", "notes.md"]),
+        strings(&["corpus/long.txt", "corpus/news/chips.txt", "corpus/notes.md"]),
         "only exclusions: everything else"
     );
 }
@@ -39,13 +39,16 @@ fn terms_are_anded_or_ored_or_excluded() {
 fn field_prefixes() {
     let f = Fixture::standard();
     f.index();
-    assert_eq!(ids(&f, &["title:chip"]), strings(&["news/chips.txt"]));
+    assert_eq!(ids(&f, &["title:chip"]), strings(&["corpus/news/chips.txt"]));
     assert_eq!(ids(&f, &["title:芬太尼"]), strings(&["b1"]));
-    assert_eq!(sorted(ids(&f, &["zh:芬太尼"])), strings(&["b1", "news/fentanyl.txt"]));
-    assert_eq!(ids(&f, &["en:variant"]), strings(&["notes.md"]));
+    assert_eq!(sorted(ids(&f, &["zh:芬太尼"])), strings(&["b1", "corpus/news/fentanyl.txt"]));
+    assert_eq!(ids(&f, &["en:variant"]), strings(&["corpus/notes.md"]));
     assert!(ids(&f, &["en:变异株"]).is_empty());
-    assert_eq!(ids(&f, &["source:测试新闻社"]), strings(&["news/fentanyl.txt"]));
-    assert_eq!(sorted(ids(&f, &["title:\"entity list\""])), strings(&["news/chips.txt", "news/fentanyl.txt"]));
+    assert_eq!(ids(&f, &["source:测试新闻社"]), strings(&["corpus/news/fentanyl.txt"]));
+    assert_eq!(
+        sorted(ids(&f, &["title:\"entity list\""])),
+        strings(&["corpus/news/chips.txt", "corpus/news/fentanyl.txt"])
+    );
     assert_eq!(ids(&f, &["title:\"list entity\""]), Vec::<String>::new());
 }
 
@@ -53,10 +56,10 @@ fn field_prefixes() {
 fn date_filters() {
     let f = Fixture::standard();
     f.index();
-    assert_eq!(ids(&f, &["entity", "--since", "2023-01-01"]), strings(&["news/fentanyl.txt"]));
-    assert_eq!(ids(&f, &["entity", "--until", "2022-12-31"]), strings(&["news/chips.txt"]));
-    assert_eq!(ids(&f, &["entity date:[2022-12-01 TO 2022-12-02]"]), strings(&["news/chips.txt"]));
-    assert_eq!(ids(&f, &["entity date:2023-11-14"]), strings(&["news/fentanyl.txt"]));
+    assert_eq!(ids(&f, &["entity", "--since", "2023-01-01"]), strings(&["corpus/news/fentanyl.txt"]));
+    assert_eq!(ids(&f, &["entity", "--until", "2022-12-31"]), strings(&["corpus/news/chips.txt"]));
+    assert_eq!(ids(&f, &["entity date:[2022-12-01 TO 2022-12-02]"]), strings(&["corpus/news/chips.txt"]));
+    assert_eq!(ids(&f, &["entity date:2023-11-14"]), strings(&["corpus/news/fentanyl.txt"]));
     assert_eq!(sorted(ids(&f, &["date:[2024-01-01 TO *]"])), strings(&["b1", "b2"]));
     assert!(ids(&f, &["fentanyl", "--since", "2030-01-01"]).is_empty());
     f.sou(&["search", "x", "--since", "yesterday"]).assert().code(2).stderr(contains("yesterday"));
@@ -66,7 +69,7 @@ fn date_filters() {
 fn prefix_and_fuzzy_english() {
     let f = Fixture::standard();
     f.index();
-    let fentanyl = strings(&["b1", "b2", "news/fentanyl.txt"]);
+    let fentanyl = strings(&["b1", "b2", "corpus/news/fentanyl.txt"]);
     assert_eq!(sorted(ids(&f, &["fent*"])), fentanyl);
     assert_eq!(sorted(ids(&f, &["fentanil~"])), fentanyl);
     assert!(ids(&f, &["fentanil"]).is_empty());
@@ -81,7 +84,7 @@ fn any_mode_and_the_automatic_switch_for_long_queries() {
     let f = Fixture::standard();
     f.index();
     assert!(ids(&f, &["vaccines zzzunknown"]).is_empty());
-    assert_eq!(ids(&f, &["vaccines zzzunknown", "--any"]), strings(&["notes.md"]));
+    assert_eq!(ids(&f, &["vaccines zzzunknown", "--any"]), strings(&["corpus/notes.md"]));
     let long = "officials discuss fentanyl precursors and the entity list while vaccines target variants in older adults zzzunknown";
     f.sou(&["search", long, "--json"])
         .assert()
@@ -91,8 +94,11 @@ fn any_mode_and_the_automatic_switch_for_long_queries() {
     let hits = ids(&f, &[long]);
     assert!(hits.len() >= 3, "{hits:?}");
     let top: Vec<&str> = hits.iter().take(2).map(String::as_str).collect();
-    assert!(top.contains(&"news/fentanyl.txt") && top.contains(&"notes.md"), "best matches first: {hits:?}");
-    assert!(!hits.contains(&"long.txt".to_string()), "a document matching no word is not a hit");
+    assert!(
+        top.contains(&"corpus/news/fentanyl.txt") && top.contains(&"corpus/notes.md"),
+        "best matches first: {hits:?}"
+    );
+    assert!(!hits.contains(&"corpus/long.txt".to_string()), "a document matching no word is not a hit");
 }
 
 #[test]
@@ -102,8 +108,8 @@ fn mixed_language_queries_rank_documents_matching_both_first() {
     f.write("corpus/en_only.txt", "English only\n\nThis one is about the entity list and the entity list only.\n");
     f.index();
     let hits = ids(&f, &["芬太尼 entity list", "--any"]);
-    assert_eq!(hits[0], "news/fentanyl.txt", "{hits:?}");
-    assert!(hits.contains(&"zh_only.txt".to_string()) && hits.contains(&"en_only.txt".to_string()));
+    assert_eq!(hits[0], "corpus/news/fentanyl.txt", "{hits:?}");
+    assert!(hits.contains(&"corpus/zh_only.txt".to_string()) && hits.contains(&"corpus/en_only.txt".to_string()));
 }
 
 #[test]
@@ -112,7 +118,7 @@ fn a_title_match_counts_more() {
     f.write("corpus/a.txt", "Fentanyl policy\n\nThe debate about the policy continued all week long in the capital.\n");
     f.write("corpus/b.txt", "Policy notes\n\nThe debate about fentanyl continued all week long in the capital.\n");
     f.index();
-    assert_eq!(ids(&f, &["fentanyl"]), strings(&["a.txt", "b.txt"]));
+    assert_eq!(ids(&f, &["fentanyl"]), strings(&["corpus/a.txt", "corpus/b.txt"]));
 }
 
 #[test]
@@ -120,7 +126,7 @@ fn sort_by_date_and_paging() {
     let f = Fixture::standard();
     f.index();
     let by_date = ids(&f, &["fentanyl OR entity OR 芬太尼", "--sort", "date"]);
-    assert_eq!(by_date, strings(&["b2", "b1", "news/fentanyl.txt", "news/chips.txt"]));
+    assert_eq!(by_date, strings(&["b2", "b1", "corpus/news/fentanyl.txt", "corpus/news/chips.txt"]));
     let all = ids(&f, &["fentanyl OR entity OR 芬太尼"]);
     let page = |offset: &str| -> Vec<serde_json::Value> {
         let out = f
@@ -204,7 +210,7 @@ fn eval_scores_rankings_against_judgments() {
     f.index();
     f.write("q.jsonl", "{\"id\": \"1\", \"text\": \"芬太尼\"}\n{\"id\": \"2\", \"text\": \"vaccines\"}\n{\"id\": \"3\", \"text\": \"unjudged\"}\n");
     // Query 1: both fentanyl documents relevant; query 2: a document that does not match.
-    f.write("qrels.tsv", "1\tnews/fentanyl.txt\t2\n1\tb1\t1\n2\tnews/chips.txt\t1\n");
+    f.write("qrels.tsv", "1\tcorpus/news/fentanyl.txt\t2\n1\tb1\t1\n2\tcorpus/news/chips.txt\t1\n");
     let out = f.sou(&["eval", "--queries", "q.jsonl", "--qrels", "qrels.tsv", "--json"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();

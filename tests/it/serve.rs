@@ -86,12 +86,12 @@ fn api_search_paging_documents_stats_and_errors() {
 
     // Filters and options.
     let (_, dated) = server.get("/api/search?q=entity&since=2023-01-01");
-    assert_eq!(ids(&dated), vec!["news/fentanyl.txt"]);
+    assert_eq!(ids(&dated), vec!["corpus/news/fentanyl.txt"]);
     let (_, any) = server.get("/api/search?q=vaccines%20zzzunknown&any=1");
-    assert_eq!(ids(&any), vec!["notes.md"]);
+    assert_eq!(ids(&any), vec!["corpus/notes.md"]);
 
     // Documents by id, ids with slashes included.
-    let (status, doc) = server.get("/api/doc/news/fentanyl.txt");
+    let (status, doc) = server.get("/api/doc/corpus/news/fentanyl.txt");
     assert_eq!(status, 200);
     assert_eq!(doc["title"], "Officials discuss fentanyl and the entity list");
     assert!(doc["zh"].as_str().unwrap().contains("芬太尼"));
