@@ -338,7 +338,10 @@ fn open_for_search(path: Option<&Path>, options: OpenOptions) -> Result<Index> {
         return Index::open_with(path, options).with_context(|| format!("cannot open index {}", path.display()));
     }
     let default = Path::new(DEFAULT_INDEX);
-    if default.join("meta.json").is_file() {
+    let holds_something = std::fs::read_dir(default).is_ok_and(|mut entries| entries.next().is_some());
+    if default.join("meta.json").is_file() || holds_something {
+        // An index, or something that is not one (a damaged index, other files): open it
+        // and let the error say which; never build over it.
         return Index::open_with(default, options).context("cannot open index index/");
     }
     check_inputs(&[PathBuf::from(DEFAULT_CORPUS)])

@@ -82,9 +82,17 @@ impl Format {
     }
 }
 
-/// Appends each paragraph (blank-line or newline separated) of `text` to `zh` or `en`.
+/// Characters that take no room on the screen: zero-width spaces and joiners, the word joiner,
+/// a byte-order mark, a soft hyphen.
+fn is_invisible(c: char) -> bool {
+    c.is_whitespace()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{ad}' | '\u{180e}')
+}
+
+/// Appends each paragraph (blank-line or newline separated) of `text` to `zh` or `en`. A
+/// paragraph of nothing visible (zero-width spaces, say) is no paragraph.
 fn route_paragraphs(text: &str, zh: &mut String, en: &mut String) {
-    for paragraph in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+    for paragraph in text.lines().map(str::trim).filter(|l| !l.chars().all(is_invisible)) {
         let target = if ScriptCounts::of(paragraph).is_chinese() { &mut *zh } else { &mut *en };
         if !target.is_empty() {
             target.push('\n');
@@ -383,6 +391,12 @@ mod tests {
         }
         let (doc, warning) = parse_markdown("---\ntitle: x\ndate: 2023-02-30\n---\nbody\n", "m", "m");
         assert_eq!((doc.date, warning.is_some()), (None, true));
+    }
+
+    #[test]
+    fn paragraphs_of_zero_width_characters_are_not_text() {
+        let doc = Document::new("z", "t").with_text("\u{200b}\u{200b}\u{200b}\n\u{feff}\u{200d}\n中文段落。\n");
+        assert_eq!((doc.zh.as_str(), doc.en.as_str()), ("中文段落。", ""));
     }
 
     mod fuzz {

@@ -359,6 +359,32 @@ impl Index {
         Ok(self.reader.reload()?)
     }
 
+    /// Deletes segment files that no commit refers to. tantivy's own clean-up only knows the
+    /// files listed in `.managed.json`, and on a full disk that list is the first thing that
+    /// cannot be written: the partial segments of a failed commit would stay and keep the
+    /// disk full. Needs the writer lock (skipped when another process writes) and takes the
+    /// meta lock, as tantivy's clean-up does, so no reader is opening files meanwhile.
+    pub(crate) fn remove_unreferenced_files(&self) -> Result<()> {
+        use tantivy::directory::Directory as _;
+        let Ok(_writer_lock) = lock_writer(&self.path) else { return Ok(()) };
+        let _meta_lock = self
+            .inner
+            .directory()
+            .acquire_lock(&tantivy::directory::META_LOCK)
+            .map_err(|e| tantivy::TantivyError::LockFailure(e, None))?;
+        let living: std::collections::HashSet<String> =
+            self.inner.searchable_segment_ids()?.iter().map(|id| id.uuid_string()).collect();
+        for entry in fs::read_dir(&self.path)?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some((stem, _)) = name.split_once('.') else { continue };
+            let is_segment_file = stem.len() == 32 && stem.bytes().all(|b| b.is_ascii_hexdigit());
+            if is_segment_file && !living.contains(stem) {
+                let _ = fs::remove_file(entry.path());
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn writer(&self) -> Result<DocWriter> {
         let threads = self
             .options

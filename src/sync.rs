@@ -228,6 +228,8 @@ impl Index {
         let todo_bytes = todo.iter().map(|(f, t)| remaining_bytes(f, *t)).sum();
         progress.started(todo.len(), todo_bytes);
 
+        // What a run that failed mid-commit (a full disk, a crash) may have left.
+        self.remove_unreferenced_files()?;
         let writer = self.writer()?;
         let ids = IdRegistry::new(self.fields, &self.reader.searcher())?;
         let fingerprints = files.iter().map(|f| (f.key.clone(), f.fingerprint)).collect();
@@ -246,7 +248,12 @@ impl Index {
             failed: None,
         };
         if let Err(e) = run.all(&removed, &todo) {
-            run.clean_up();
+            // Drop what was not committed (the writer waits for its threads), then the files
+            // it left behind.
+            let Run { mut writer, .. } = run;
+            let _ = writer.inner.rollback();
+            drop(writer);
+            let _ = self.remove_unreferenced_files();
             return Err(e);
         }
         let Run { writer, mut report, .. } = run;
@@ -424,13 +431,6 @@ impl Run<'_> {
         self.ids.committed(&self.index.reader.searcher())?;
         self.since_commit = 0;
         Ok(())
-    }
-
-    /// After a failure: drop what was not committed and delete the files it left (a failed
-    /// commit on a full disk leaves partial segments that would keep the disk full).
-    fn clean_up(&mut self) {
-        let _ = self.writer.inner.rollback();
-        let _ = self.writer.inner.garbage_collect_files().wait();
     }
 }
 

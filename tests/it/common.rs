@@ -147,3 +147,59 @@ pub fn highlighted(snippet: &serde_json::Value) -> Vec<String> {
         })
         .collect()
 }
+
+/// A running `sou serve`, stopped (by its PID) on drop.
+pub struct Server {
+    child: std::process::Child,
+    pub base: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    /// `sou serve` on an ephemeral loopback port in the fixture folder.
+    pub fn start(f: &Fixture) -> Server {
+        let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("sou"));
+        cmd.current_dir(f.dir.path()).args(["serve", "--addr", "127.0.0.1:0"]);
+        Server::spawn(cmd)
+    }
+
+    /// Starts a command that runs `sou serve` (perhaps through a wrapper) and waits, at most
+    /// 60 s, for the address it prints.
+    pub fn spawn(mut cmd: std::process::Command) -> Server {
+        use std::io::{BufRead, BufReader};
+        let mut child = cmd.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        // Keep draining the request log so the server never blocks on a full pipe.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("on http://").nth(1) {
+                    let _ = tx.send(format!("http://{}", rest.split('/').next().unwrap()));
+                }
+            }
+        });
+        let base = rx.recv_timeout(std::time::Duration::from_secs(60));
+        let mut server = Server { child, base: String::new() };
+        server.base = base.expect("the server printed its address");
+        server
+    }
+
+    /// GET `path`: the status and the body as JSON (or as a JSON string when it is not JSON).
+    pub fn get(&self, path: &str) -> (u16, serde_json::Value) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(std::time::Duration::from_secs(30)))
+            .build()
+            .into();
+        let mut response = agent.get(&format!("{}{path}", self.base)).call().unwrap();
+        let status = response.status().as_u16();
+        let body = response.body_mut().read_to_string().unwrap();
+        (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body)))
+    }
+}

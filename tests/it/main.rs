@@ -4,8 +4,10 @@
 mod chinese;
 mod cli;
 mod common;
+mod faults;
 mod ingest;
 mod library;
 mod query;
+mod reliability;
 #[cfg(feature = "serve")]
 mod serve;

@@ -1,57 +1,13 @@
 //! `sou serve`: the HTTP API over a real server process on an ephemeral loopback port, and the
 //! search page in headless Chromium (skipped, with a message, where no browser is installed).
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::common::Fixture;
-
-/// A running `sou serve`, stopped on drop.
-struct Server {
-    child: Child,
-    base: String,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Server {
-    fn start(f: &Fixture) -> Server {
-        let mut child = Command::new(assert_cmd::cargo::cargo_bin("sou"))
-            .current_dir(f.dir.path())
-            .args(["serve", "--addr", "127.0.0.1:0"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let base = loop {
-            let line = lines.next().expect("server output").unwrap();
-            if let Some(rest) = line.split("on http://").nth(1) {
-                break format!("http://{}", rest.split('/').next().unwrap());
-            }
-        };
-        // Keep draining the request log so the server never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, base }
-    }
-
-    fn get(&self, path: &str) -> (u16, Value) {
-        let agent: ureq::Agent = ureq::Agent::config_builder().http_status_as_error(false).build().into();
-        let mut response = agent.get(&format!("{}{path}", self.base)).call().unwrap();
-        let status = response.status().as_u16();
-        let body = response.body_mut().read_to_string().unwrap();
-        (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
-    }
-}
+use crate::common::{Fixture, Server};
 
 fn ids(body: &Value) -> Vec<String> {
     body["hits"].as_array().unwrap().iter().map(|h| h["id"].as_str().unwrap().to_string()).collect()
