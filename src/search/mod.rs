@@ -717,7 +717,7 @@ fn build(
     if top.is_empty() {
         top.push((Occur::Must, boxed(AllQuery)));
     }
-    top.extend(negatives.into_iter().map(|q| (Occur::MustNot, q)));
+    top.extend(negatives.into_iter().map(|q| (Occur::MustNot, boxed(exclusion::Exclusion(q)))));
     let any = builder.any;
     Ok((boxed(BooleanQuery::new(top)), builder.highlighter, any))
 }
@@ -784,6 +784,7 @@ impl Index {
     }
 }
 
+mod exclusion;
 mod explain;
 #[cfg(test)]
 mod tests;

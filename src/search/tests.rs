@@ -265,6 +265,15 @@ mod fuzz {
 }
 
 #[test]
+fn a_negated_phrase_that_matches_nothing_is_no_trouble() {
+    // Found by the fuzz test: a pure exclusion whose character phrase matches nothing tripped
+    // a debug assertion inside tantivy.
+    let (_d, index) = index_of(&[("a", "丟.y。-yh169f6", "ＬＭ丒。t 丐。8j,丄丑6 与84 三 丕")]);
+    assert_eq!(ids(&index, "-丟三丕丒"), vec!["a"]);
+    assert!(ids(&index, "-丐").is_empty());
+}
+
+#[test]
 fn adjacent_chinese_words_rank_above_the_same_words_apart() {
     let (_d, index) = index_of(&[
         ("apart", "t", "芬太尼的来源十分复杂，这场危机仍在加剧，官员表示担忧。"),
