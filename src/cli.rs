@@ -138,9 +138,12 @@ struct SearchArgs {
     /// Hits to skip.
     #[arg(long, default_value_t = 0)]
     offset: usize,
-    /// Match any term instead of all terms.
+    /// Match any term instead of all terms (the default with --batch).
     #[arg(long)]
     any: bool,
+    /// With --batch: require all terms (by default a batch ranks by any term, as `sou eval`).
+    #[arg(long, requires = "batch")]
+    all_terms: bool,
     /// Only documents dated on or after this day (YYYY-MM-DD).
     #[arg(long, value_parser = parse_date)]
     since: Option<Date>,
@@ -381,10 +384,15 @@ fn search(args: SearchArgs) -> Result<Outcome> {
     };
     let mut out = io::BufWriter::new(stdout.lock());
     if let Some(batch) = &args.batch {
-        let queries = sou::read_queries(batch)?;
+        let (queries, problems) = sou::read_queries_lenient(batch)?;
+        for problem in &problems {
+            eprintln!("sou: warning: skipped {problem}");
+        }
         let mut any_hits = false;
         for query in &queries {
-            let results = match index.search(&build_query(&args, &query.text)) {
+            // Ranked like `sou eval`: by any term, unless told otherwise.
+            let request = build_query(&args, &query.text).any(!args.all_terms);
+            let results = match index.search(&request) {
                 Ok(results) => results,
                 Err(sou::Error::Query(message)) => {
                     eprintln!("sou: query {}: {message}", query.id);
@@ -396,8 +404,10 @@ fn search(args: SearchArgs) -> Result<Outcome> {
             write_results(&mut out, &results, format, color, &query.id)?;
         }
         out.flush()?;
-        eprintln!("sou: ran {} queries", queries.len());
-        return Ok(if any_hits { Outcome::Success } else { Outcome::Partial });
+        let skipped =
+            if problems.is_empty() { String::new() } else { format!(", skipped {} bad lines", problems.len()) };
+        eprintln!("sou: ran {} queries{skipped}", queries.len());
+        return Ok(if any_hits && problems.is_empty() { Outcome::Success } else { Outcome::Partial });
     }
     let text = args.query.as_deref().unwrap_or_default();
     let results = index.search(&build_query(&args, text))?;
@@ -426,7 +436,10 @@ fn write_results(
 
 fn eval(args: EvalArgs) -> Result<Outcome> {
     let index = Index::open(&args.index).with_context(|| format!("cannot open index {}", args.index.display()))?;
-    let queries = sou::read_queries(&args.queries)?;
+    let (queries, problems) = sou::read_queries_lenient(&args.queries)?;
+    for problem in &problems {
+        eprintln!("sou: warning: skipped {problem}");
+    }
     let qrels = sou::Qrels::read(&args.qrels)?;
     let any = !args.all_terms;
     let report = index.evaluate(&queries, &qrels, |text| Query::new(text).limit(100).any(any).snippet_chars(0))?;

@@ -28,6 +28,20 @@ fn string_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Resu
     }
 }
 
+/// Reads a JSON-lines query file, skipping lines that are not a query: returns the queries and
+/// one message per skipped line (`FILE line N: …`). Fails only when the file cannot be read.
+pub fn read_queries_lenient(path: &Path) -> Result<(Vec<QueryLine>, Vec<String>)> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Input { path: path.into(), source })?;
+    let (mut queries, mut problems) = (Vec::new(), Vec::new());
+    for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+        match serde_json::from_str::<QueryLine>(line) {
+            Ok(query) => queries.push(query),
+            Err(e) => problems.push(format!("{} line {}: {e}", path.display(), n + 1)),
+        }
+    }
+    Ok((queries, problems))
+}
+
 /// Reads a JSON-lines query file; the error names the bad line.
 pub fn read_queries(path: &Path) -> Result<Vec<QueryLine>> {
     let text = std::fs::read_to_string(path).map_err(|source| Error::Input { path: path.into(), source })?;

@@ -48,7 +48,9 @@ pub use corpus::SkipReason;
 pub use date::Date;
 pub use document::Document;
 pub use error::{Error, Result};
-pub use eval::{EvalReport, Qrels, QueryLine, QueryScores, mrr_at, ndcg_at, read_queries, recall_at};
+pub use eval::{
+    EvalReport, Qrels, QueryLine, QueryScores, mrr_at, ndcg_at, read_queries, read_queries_lenient, recall_at,
+};
 pub use index::{DEFAULT_WRITER_MEMORY, Index, OpenOptions, Rebuild, Stats};
 pub use search::{AUTO_ANY_TERMS, Hit, MatchedPart, Query, SearchResults, Snippets, SortBy};
 pub use snippet::Snippet;

@@ -1,5 +1,6 @@
-//! Query syntax: what a user types → clauses of atoms. Lenient by design: stray operators and
-//! unbalanced quotes are read the obvious way; only bad dates are errors.
+//! Query syntax: what a user types → clauses of atoms. Lenient by design: stray operators are
+//! read the obvious way and a quote mark without its partner is ignored (a question pasted with
+//! `“…"` must still find its words); only bad dates are errors.
 //!
 //! `a b` both required · `a OR b` either · `-a` / `NOT a` excluded · `"a b"` phrase ·
 //! `title:` `zh:` `en:` `source:` field prefixes · `date:[2023-11-01 TO 2023-12-31]` ·
@@ -53,6 +54,23 @@ fn closing_quote(open: char) -> Option<char> {
 
 fn is_separator(c: char) -> bool {
     c.is_whitespace() || c == '(' || c == ')' || closing_quote(c).is_some()
+}
+
+/// Whether the query holds a quote mark that [`parse`] ignores for want of its partner.
+pub(crate) fn has_unpaired_quote(input: &str) -> bool {
+    let chars: Vec<char> = input.chars().map(fold_query_char).collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if let Some(close) = closing_quote(chars[i]) {
+            match chars[i + 1..].iter().position(|&c| c == close) {
+                Some(p) => i += p + 2,
+                None => return true,
+            }
+        } else {
+            i += 1;
+        }
+    }
+    false
 }
 
 /// Parses a query into clauses. Errors only for an empty query or a bad date.
@@ -135,7 +153,11 @@ fn lex(input: &str) -> Result<Vec<Item>> {
             continue;
         }
         if let Some(close) = closing_quote(first) {
-            let end = chars[i + 1..].iter().position(|&c| c == close).map_or(chars.len(), |p| i + 1 + p);
+            let Some(end) = chars[i + 1..].iter().position(|&c| c == close).map(|p| i + 1 + p) else {
+                // No partner: not a phrase, and not part of a word either.
+                i += 1;
+                continue;
+            };
             let text: String = chars[i + 1..end].iter().collect();
             if !text.trim().is_empty() {
                 let atom = Atom::Text { scope, text, quoted: true, prefix: false, fuzzy: 0 };
@@ -269,9 +291,20 @@ mod tests {
 
     #[test]
     fn lenient_with_malformed_input() {
-        assert!(
-            matches!(&parse("\"unclosed phrase").unwrap()[0].any_of[0], Atom::Text { quoted: true, text, .. } if text == "unclosed phrase")
+        // A quote mark without its partner is ignored: the words are searched.
+        assert_eq!(
+            parse("\"unclosed phrase").unwrap(),
+            vec![clause(false, vec![text(Scope::All, "unclosed")]), clause(false, vec![text(Scope::All, "phrase")])]
         );
+        let question = "“吾无汗马劳，后当献于上。\"这句话是什么意思？";
+        assert!(has_unpaired_quote(question) && has_unpaired_quote("a \" b"));
+        assert!(
+            parse(question)
+                .unwrap()
+                .iter()
+                .all(|c| c.any_of.iter().all(|a| matches!(a, Atom::Text { quoted: false, .. })))
+        );
+        assert!(!has_unpaired_quote("\"entity list\" “实体清单”"));
         assert_eq!(parse("OR a OR").unwrap(), vec![clause(false, vec![text(Scope::All, "a")])]);
         assert_eq!(parse("http://x.org").unwrap()[0].any_of[0], text(Scope::All, "http://x.org"));
         assert_eq!(parse("((a))").unwrap()[0].any_of[0], text(Scope::All, "a"));

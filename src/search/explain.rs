@@ -9,7 +9,7 @@ use serde::Serialize;
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
 
-const LABEL_PREFIX: &str = "sou:";
+pub(crate) const LABEL_PREFIX: &str = "sou:";
 
 /// One matched part of the query.
 #[derive(Debug, Clone, PartialEq, Serialize)]
