@@ -450,8 +450,19 @@ impl Builder<'_> {
     /// segmentation misses (法医 inside 法医科学研究院); the word part ranks higher.
     fn han_query(&self, scope: Scope, run: &str, words: &[String]) -> Option<Box<dyn TantivyQuery>> {
         let occur = if self.any { Occur::Should } else { Occur::Must };
-        let word_queries = words.iter().filter_map(|w| self.word_query(scope, w)).collect();
-        let mut alternatives: Vec<Box<dyn TantivyQuery>> = self.combine(word_queries, occur).into_iter().collect();
+        // A question's interrogatives (什么, 哪) are not required: the text that answers it
+        // rarely holds them. (A run of nothing else still needs them.)
+        let asks = |w: &String| chinese::is_interrogative(w) && words.iter().any(|o| !chinese::is_interrogative(o));
+        let word_queries: Vec<(Occur, Box<dyn TantivyQuery>)> = words
+            .iter()
+            .filter_map(|w| Some((if asks(w) { Occur::Should } else { occur }, self.word_query(scope, w)?)))
+            .collect();
+        let words_query = match word_queries.len() {
+            0 => None,
+            1 => word_queries.into_iter().next().map(|(_, q)| q),
+            _ => Some(self.guard(boxed(BooleanQuery::new(word_queries)))),
+        };
+        let mut alternatives: Vec<Box<dyn TantivyQuery>> = words_query.into_iter().collect();
         // (Words side by side rank above the same words apart through `proximity`.)
         // A pasted passage is a bag of words: character phrases over it would only match the
         // exact passage and cost time (they did not change LeCaRD's nDCG@10). In a short

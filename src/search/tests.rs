@@ -231,6 +231,43 @@ fn chinese_recall_is_complete_and_phrases_are_exact() {
     });
 }
 
+#[test]
+fn the_exact_string_ranks_first() {
+    // The reported case: an unspaced query whose words also occur apart.
+    let (_d, index) = index_of(&[
+        ("apart", "t", "行政区由省决定，省与行政区的关系，行政区与省的关系，省管行政区。"),
+        ("exact", "t", "设立省行政区的条件由法律规定。"),
+        ("also", "t", "省行政区与特别行政区的比较研究，兼论省行政区的历史沿革和今后的改革方向。"),
+    ]);
+    let hits = ids(&index, "省行政区");
+    assert_eq!(hits.len(), 3);
+    assert_eq!(hits[2], "apart", "{hits:?}");
+}
+
+#[test]
+fn documents_holding_the_exact_query_string_rank_above_the_rest() {
+    let docs = bundled_corpus();
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::create(dir.path().join("i")).unwrap();
+    index.add_documents(docs.clone()).unwrap();
+    let texts: std::collections::HashMap<String, String> = docs.iter().map(|d| (d.id.clone(), han_text(d))).collect();
+    let runs = han_runs(&docs);
+    let config = ProptestConfig { cases: cases(200), failure_persistence: None, ..ProptestConfig::default() };
+    let strategy = (0..runs.len(), 0usize..1000, 3usize..=6);
+    proptest!(config, |((run_index, start, len) in strategy)| {
+        let run = &runs[run_index];
+        let len = len.min(run.len());
+        let start = start % (run.len() - len + 1);
+        let needle: String = run[start..start + len].iter().collect();
+        let hits = ids(&index, &needle);
+        let holds: Vec<bool> = hits.iter().map(|id| texts[id].contains(&needle)).collect();
+        // Every document with the string, then every document without it.
+        let first_without = holds.iter().position(|h| !h).unwrap_or(holds.len());
+        prop_assert!(holds[first_without..].iter().all(|h| !h), "{needle}: {hits:?} {holds:?}");
+        prop_assert!(holds.iter().any(|h| *h), "{needle} finds the document it came from");
+    });
+}
+
 mod fuzz {
     //! Property tests: any query against any documents returns results or a clean error, and
     //! every highlight range lies on character boundaries of its snippet. Longer runs:

@@ -257,3 +257,48 @@ fn broken_pipe_exits_quietly() {
     assert!(!stderr.contains("error") && !stderr.contains("panicked"), "{stderr}");
     assert_ne!(out.status.code(), Some(2));
 }
+
+#[test]
+fn a_batch_ranks_by_any_term_like_eval_unless_told_all_terms() {
+    let f = Fixture::standard();
+    f.index();
+    // Two words no document holds together: any-term ranking still finds each one's documents.
+    f.write("q.jsonl", "{\"id\": \"q1\", \"text\": \"vaccines chip\"}\n");
+    let run = |extra: &[&str]| {
+        let mut args = vec!["search", "--batch", "q.jsonl", "--format", "trec"];
+        args.extend_from_slice(extra);
+        String::from_utf8(f.sou(&args).output().unwrap().stdout).unwrap()
+    };
+    let any = run(&[]);
+    assert!(any.contains("corpus/notes.md") && any.contains("corpus/news/chips.txt"), "{any}");
+    assert!(run(&["--all-terms"]).is_empty());
+    // The same ranking as `sou eval` computes from.
+    f.write("qrels.tsv", "q1\tcorpus/notes.md\t1\nq1\tcorpus/news/chips.txt\t1\n");
+    let out = f.sou(&["eval", "--queries", "q.jsonl", "--qrels", "qrels.tsv", "--json"]).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["recall_100"], 1.0);
+}
+
+#[test]
+fn a_malformed_batch_line_is_reported_and_skipped() {
+    let f = Fixture::standard();
+    f.index();
+    f.write("q.jsonl", "{\"id\": \"q1\", \"text\": \"芬太尼\"}\n{oops\n{\"text\": \"no id\"}\n{\"id\": \"q4\", \"text\": \"vaccines\"}\n");
+    let out = f.sou(&["search", "--batch", "q.jsonl", "--format", "trec"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "lines were skipped");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("q.jsonl line 2") && stderr.contains("q.jsonl line 3"), "{stderr}");
+    let run = String::from_utf8(out.stdout).unwrap();
+    assert!(run.lines().any(|l| l.starts_with("q1 ")) && run.lines().any(|l| l.starts_with("q4 ")), "{run}");
+}
+
+#[test]
+fn unpaired_quote_marks_do_not_make_zero_hits() {
+    let f = Fixture::standard();
+    f.index();
+    for query in ["“法医科学研究院的限制\"在哪里？", "\"entity list", "fentanyl \" precursors"] {
+        let out = f.sou(&["search", query, "--json"]).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{query}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("quote mark without its partner"), "{query}");
+    }
+}
