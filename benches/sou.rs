@@ -504,12 +504,62 @@ fn score_runs(
     (ndcg / n_f, recall / n_f, mrr / n_f, n)
 }
 
+/// Reference BM25 runs of the CMRC 2018 README (plain Python BM25, not measured here), nDCG@10 /
+/// R@100 per (level, split): the rows sou is measured against.
+const CMRC_REFERENCE: &[(&str, &str, &str, f64, f64)] = &[
+    ("sentences", "tune", "jieba + bigrams, one field, k1 0.9 b 0.4", 0.7441, 0.9321),
+    ("sentences", "tune", "jieba + bigrams, k1 1.2 b 0.75", 0.7305, 0.9317),
+    ("sentences", "tune", "bigrams only, k1 0.9 b 0.4", 0.7265, 0.9287),
+    ("sentences", "tune", "jieba only, k1 1.2 b 0.75", 0.7032, 0.9130),
+    ("sentences", "check", "jieba + bigrams, one field, k1 0.9 b 0.4", 0.7421, 0.9362),
+    ("sentences", "check", "jieba + bigrams, k1 1.2 b 0.75", 0.7299, 0.9361),
+    ("sentences", "check", "bigrams only, k1 0.9 b 0.4", 0.7287, 0.9359),
+    ("sentences", "check", "jieba only, k1 1.2 b 0.75", 0.6992, 0.9171),
+    ("paragraphs", "tune", "jieba + bigrams, one field, k1 0.9 b 0.4", 0.9854, 0.9993),
+    ("paragraphs", "check", "jieba + bigrams, one field, k1 0.9 b 0.4", 0.9860, 1.0000),
+];
+
+/// CMRC 2018 (short Chinese questions): sentence level on `tune` and `check`, paragraph level as
+/// a sanity line, each beside the data set's reference rows. Reading `check` here is reading it:
+/// BENCHMARKS.md counts how often that happened.
+fn cmrc_rows(data: &Path) {
+    let dir = data.join("cmrc2018");
+    if !dir.exists() {
+        return;
+    }
+    for level in ["sentences", "paragraphs"] {
+        let corpus = work_dir().join(format!("cmrc-{level}.jsonl"));
+        if !corpus.exists() {
+            let mut out = BufWriter::new(File::create(&corpus).unwrap());
+            std::io::copy(&mut open_compressed(&dir.join(format!("corpus.{level}.jsonl.zst"))), &mut out).unwrap();
+        }
+        let index_dir = work_dir().join(format!("eval-cmrc-{level}"));
+        let _ = fs::remove_dir_all(&index_dir);
+        let index = Index::create(&index_dir).unwrap();
+        index.sync(std::slice::from_ref(&corpus), &sou::SyncOptions::default(), &sou::NoProgress).unwrap();
+        for split in ["tune", "check"] {
+            let queries = sou::read_queries(&dir.join(format!("queries.{split}.jsonl"))).unwrap();
+            let qrels = sou::Qrels::read(&dir.join(format!("qrels.{level}.{split}.tsv"))).unwrap();
+            let (ndcg, recall, mrr, n) = score_runs(&queries, &qrels, |text| {
+                let query = Query::new(text).limit(100).any(true).snippet_chars(0);
+                index.search(&query).map(|r| r.hits.into_iter().map(|h| h.id).collect()).unwrap_or_default()
+            });
+            let label = format!("CMRC 2018 {level}, {split}");
+            println!("| {label} | sou | {n} | {ndcg:.4} | {recall:.4} | {mrr:.4} |");
+            for (_, _, system, ndcg, recall) in CMRC_REFERENCE.iter().filter(|r| r.0 == level && r.1 == split) {
+                println!("| {label} | {system} (reference run, data README) | {n} | {ndcg:.4} | {recall:.4} | |");
+            }
+        }
+    }
+}
+
 /// Retrieval quality on the third-party sets: sou's own ranking, and for LeCaRD a plain jieba
 /// + BM25 baseline over the same documents.
 fn eval_section(data: &Path, corpora: &[Corpus]) {
     println!("\n### Retrieval quality (`sou eval` path: any-term BM25, top 100)\n");
     println!("| set | system | queries | nDCG@10 | recall@100 | MRR@10 |");
     println!("|---|---|---:|---:|---:|---:|");
+    cmrc_rows(data);
     let sets = [
         (
             "SciFact train",
