@@ -376,8 +376,12 @@ impl DocSet for ListScorer {
     }
 
     fn seek(&mut self, target: DocId) -> DocId {
-        if self.doc() < target {
-            self.at += self.docs[self.at..].partition_point(|(d, _)| *d < target);
+        // Seeks mostly go a few documents ahead (another clause's next match): look at the
+        // next few before searching the rest.
+        let rest = &self.docs[self.at.min(self.docs.len())..];
+        match rest.iter().take(8).position(|(d, _)| *d >= target) {
+            Some(step) => self.at += step,
+            None => self.at += rest.partition_point(|(d, _)| *d < target),
         }
         self.doc()
     }
