@@ -4,7 +4,7 @@ use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use sou::{Date, FileProblem, Index, OpenOptions, Query, SortBy, SyncOptions, SyncProgress, output};
@@ -30,8 +30,10 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Build or update an index from folders or files (.txt .md .json .jsonl).
+    #[command(after_help = "Example:\n  sou index corpus/ notes/ --index index   # only changed files are read again")]
     Index(IndexArgs),
     /// Search an index. Exit status: 0 hits, 1 no hits, 2 error.
+    #[command(after_help = "Example:\n  sou search '芬太尼 \"entity list\" -heroin' --since 2023-01-01 --json")]
     Search(SearchArgs),
     /// Show index statistics.
     Stats(StatsArgs),
@@ -45,6 +47,14 @@ enum Command {
     /// Serve an HTTP JSON API and a search page (loopback by default).
     #[cfg(feature = "serve")]
     Serve(ServeArgs),
+    /// Print a shell completion script: `sou completions bash > ~/.local/share/bash-completion/completions/sou`.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Args)]
+struct CompletionsArgs {
+    /// The shell.
+    shell: clap_complete::Shell,
 }
 
 #[cfg(feature = "serve")]
@@ -225,6 +235,10 @@ pub fn run(cli: Cli) -> Result<Outcome> {
         Command::Eval(args) => eval(args),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve(args),
+        Command::Completions(args) => {
+            clap_complete::generate(args.shell, &mut Cli::command(), "sou", &mut io::stdout());
+            Ok(Outcome::Success)
+        }
     }
 }
 

@@ -66,6 +66,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// A file or folder of the index could not be created, read or written.
+    #[error("cannot use {path}")]
+    File {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying I/O error.
+        source: std::io::Error,
+    },
+
     /// An error from the search engine underneath.
     #[error("index error: {0}")]
     Tantivy(#[from] tantivy::TantivyError),
@@ -73,6 +82,14 @@ pub enum Error {
     /// An I/O error outside a single corpus file.
     #[error(transparent)]
     Io(#[from] std::io::Error),
+}
+
+impl Error {
+    /// An I/O error about `path`.
+    pub(crate) fn file(path: impl Into<PathBuf>) -> impl FnOnce(std::io::Error) -> Error {
+        let path = path.into();
+        move |source| Error::File { path, source }
+    }
 }
 
 /// `Result` with the library's [`Error`].

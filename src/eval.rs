@@ -123,7 +123,7 @@ pub fn mrr_at(ranking: &[String], judged: &HashMap<String, u32>, k: usize) -> f6
 }
 
 /// Scores of one query.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QueryScores {
     /// Query id.
     pub id: String,
@@ -136,7 +136,7 @@ pub struct QueryScores {
 }
 
 /// Mean scores over the judged queries.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvalReport {
     /// Queries evaluated (those with at least one relevant judgment).
     pub queries: usize,

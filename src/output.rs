@@ -151,6 +151,7 @@ mod tests {
                 score: 1.5,
                 title: "Fentanyl".into(),
                 title_highlights: vec![[0, 8]],
+                title_char_highlights: vec![[0, 8]],
                 path: "corpus/a.txt".into(),
                 date: None,
                 source: None,

@@ -16,6 +16,9 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde::Serialize;
 
+/// The axum this router is built with: mount [`router`] in an application of the same version.
+pub use axum;
+
 use crate::date::Date;
 use crate::error::Error;
 use crate::index::Index;

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tantivy::Term;
 
 use crate::corpus::{self, Found, Next, Record, Resume, SkipReason, SourceFile};
@@ -44,16 +44,40 @@ impl Default for SyncOptions {
 }
 
 /// A file that was skipped, or a problem inside a file that was otherwise indexed.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileProblem {
     /// The file.
     pub path: String,
-    /// What went wrong.
+    /// What went wrong, for people (`skipped: binary file`, `line 3: invalid JSON: …`).
     pub reason: String,
+    /// What went wrong, for programs.
+    pub kind: ProblemKind,
+}
+
+/// The kinds of [`FileProblem`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ProblemKind {
+    /// The whole file was skipped.
+    Skipped {
+        /// Why.
+        reason: SkipReason,
+    },
+    /// A record of an indexed file lost to the same id at a later place.
+    RepeatedId {
+        /// The id.
+        id: String,
+        /// Where the record that was kept is (`path` or `path:line`).
+        kept: String,
+    },
+    /// Something else worth knowing about an indexed file: a decoding note, a bad record, a
+    /// date that is no date.
+    Warning,
 }
 
 /// What a sync did. File counts, except `documents`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SyncReport {
     /// New files indexed.
     pub added: usize,
@@ -76,8 +100,8 @@ pub struct SyncReport {
     pub bytes: u64,
     /// Searchable documents after the run.
     pub total_documents: u64,
-    /// Wall time of the run.
-    #[serde(serialize_with = "as_secs")]
+    /// Wall time of the run (seconds in JSON).
+    #[serde(serialize_with = "as_secs", deserialize_with = "from_secs")]
     pub elapsed: Duration,
     /// Skipped files and warnings, in walk order.
     pub problems: Vec<FileProblem>,
@@ -85,6 +109,11 @@ pub struct SyncReport {
 
 fn as_secs<S: serde::Serializer>(d: &Duration, s: S) -> std::result::Result<S::Ok, S::Error> {
     s.serialize_f64(d.as_secs_f64())
+}
+
+fn from_secs<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Duration, D::Error> {
+    let secs = f64::deserialize(d)?;
+    Duration::try_from_secs_f64(secs).map_err(serde::de::Error::custom)
 }
 
 /// Receives progress while a sync runs (the CLI draws a progress bar from it).
@@ -275,7 +304,11 @@ fn remaining_bytes(file: &SourceFile, task: Task) -> u64 {
 
 fn skip(report: &mut SyncReport, progress: &dyn SyncProgress, path: &str, reason: &SkipReason) {
     report.skipped += 1;
-    let problem = FileProblem { path: path.to_string(), reason: format!("skipped: {reason}") };
+    let problem = FileProblem {
+        path: path.to_string(),
+        reason: format!("skipped: {reason}"),
+        kind: ProblemKind::Skipped { reason: reason.clone() },
+    };
     progress.problem(&problem);
     report.problems.push(problem);
 }
@@ -299,8 +332,8 @@ impl Run<'_> {
         self.ids.path_deleted(key);
     }
 
-    fn warn(&mut self, path: &str, reason: String) {
-        let problem = FileProblem { path: path.to_string(), reason };
+    fn warn(&mut self, path: &str, reason: String, kind: ProblemKind) {
+        let problem = FileProblem { path: path.to_string(), reason, kind };
         self.progress.problem(&problem);
         self.report.problems.push(problem);
     }
@@ -336,7 +369,7 @@ impl Run<'_> {
                 self.report.documents += documents;
                 self.report.bad_records += file_report.bad_records;
                 for warning in file_report.warnings {
-                    self.warn(&file.key, warning);
+                    self.warn(&file.key, warning, ProblemKind::Warning);
                 }
             }
             Err(reason) => {
@@ -395,7 +428,7 @@ impl Run<'_> {
         self.report.duplicate_ids += 1;
         let (at, kept) = (loser.describe(), winner.describe());
         let reason = format!("id {id:?} at {at} is also at {kept}, which comes later: that one is kept");
-        self.warn(&loser.path.clone(), reason);
+        self.warn(&loser.path.clone(), reason, ProblemKind::RepeatedId { id: id.to_string(), kept });
     }
 
     fn shadow(&mut self, key: &str) {

@@ -193,7 +193,7 @@ const FUNCTION_WORDS: [char; 58] = [
 ];
 
 /// Whether `word` is a one-character function word that the zh field leaves to the character
-/// field (see [`FUNCTION_WORDS`]).
+/// field: the 58 most common one-character particles, prepositions, pronouns and adverbs.
 pub fn is_function_word(word: &str) -> bool {
     // All of them are three bytes long in UTF-8: most words are ruled out without decoding.
     if word.len() != 3 {

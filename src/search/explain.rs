@@ -5,14 +5,14 @@
 use std::fmt;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::{DocId, DocSet, Score, SegmentReader, Term};
 
 pub(crate) const LABEL_PREFIX: &str = "sou:";
 
 /// One matched part of the query.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MatchedPart {
     /// The query part, as `field:term`, `field:"phrase"`, `field:prefix*` or `field:term~1`.
     pub part: String,

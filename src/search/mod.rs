@@ -4,7 +4,7 @@
 use std::ops::Bound;
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query as TantivyQuery, RangeQuery,
@@ -55,7 +55,7 @@ const CHINESE_LATIN_WEIGHT: Score = 3.0;
 const CHINESE_SHORT_CHARS: usize = 48;
 
 /// How hits are ordered.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SortBy {
     /// BM25 relevance (default).
@@ -141,7 +141,7 @@ impl Query {
 }
 
 /// Snippets of a hit, per language.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Snippets {
     /// From the Chinese text, when the document has any.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -152,7 +152,7 @@ pub struct Snippets {
 }
 
 /// One search result.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hit {
     /// 1-based rank across pages.
     pub rank: usize,
@@ -162,8 +162,10 @@ pub struct Hit {
     pub score: f32,
     /// Title.
     pub title: String,
-    /// Matches in the title, as byte ranges.
+    /// Matches in the title, as `[start, end)` byte ranges.
     pub title_highlights: Vec<[usize; 2]>,
+    /// The same matches as character ranges (Unicode scalar values).
+    pub title_char_highlights: Vec<[usize; 2]>,
     /// Source file.
     pub path: String,
     /// Date, `YYYY-MM-DD`.
@@ -178,7 +180,7 @@ pub struct Hit {
 }
 
 /// The answer to a [`Query`].
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchResults {
     /// Documents matching in total (all pages).
     pub total: usize,
@@ -852,14 +854,18 @@ impl Index {
             } else {
                 None
             };
+            let title_highlights: Vec<[usize; 2]> = if wants_snippets {
+                highlighter.find(&doc.title).into_iter().map(|(s, e)| [s, e]).collect()
+            } else {
+                Vec::new()
+            };
+            let chars = |byte: usize| doc.title[..byte].chars().count();
+            let title_char_highlights = title_highlights.iter().map(|&[s, e]| [chars(s), chars(e)]).collect();
             hits.push(Hit {
                 rank: request.offset + i + 1,
                 score,
-                title_highlights: if wants_snippets {
-                    highlighter.find(&doc.title).into_iter().map(|(s, e)| [s, e]).collect()
-                } else {
-                    Vec::new()
-                },
+                title_highlights,
+                title_char_highlights,
                 snippets: Snippets { zh: snippet(&doc.zh), en: snippet(&doc.en) },
                 id: doc.id,
                 title: doc.title,

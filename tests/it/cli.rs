@@ -186,3 +186,18 @@ fn analyze_shows_words_and_grams() {
         .stdout(contains("covid"))
         .stdout(contains("grams"));
 }
+
+#[test]
+fn shell_completions_name_the_subcommands() {
+    let f = Fixture::empty();
+    let out = f.sou(&["completions", "bash"]).output().unwrap();
+    assert!(out.status.success());
+    let script = String::from_utf8(out.stdout).unwrap();
+    assert!(script.contains("_sou()"), "a bash completion function");
+    for sub in ["index", "search", "stats", "analyze", "eval"] {
+        assert!(script.contains(sub), "{sub}");
+    }
+    f.sou(&["completions", "zsh"]).assert().success();
+    f.sou(&["completions", "fish"]).assert().success();
+    f.sou(&["completions", "powershell"]).assert().success();
+}

@@ -203,3 +203,12 @@ impl Server {
         (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body)))
     }
 }
+
+/// Skips a test that needs something this machine lacks, saying so where `cargo test` shows it
+/// (libtest captures `eprintln!` of passing tests, not writes to the stderr handle); under
+/// `.ci/run` (`SOU_CI=1`) a skip is a failure instead.
+pub fn skip(test: &str, why: &str) {
+    use std::io::Write;
+    assert!(std::env::var_os("SOU_CI").is_none(), "{test} cannot run in CI: {why}");
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}

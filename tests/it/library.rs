@@ -96,3 +96,67 @@ fn an_index_from_another_analyzer_version_is_refused_with_a_rebuild_hint() {
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().flatten().map(|e| e.file_name()).collect();
     assert_eq!(leftovers, vec!["i"], "nothing left beside the index");
 }
+
+/// What an embedding application meets, each through the public API only: a batch writer for
+/// streams of documents, problems as values, normalized paths, results that deserialize,
+/// dates with parts, title highlights in characters, errors to match on.
+#[test]
+fn an_embedding_application_gets_values_not_strings() {
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::create(dir.path().join("i")).unwrap();
+
+    // A batch: many documents, one writer, commits when asked.
+    let mut batch = index.batch().unwrap();
+    for i in 0..50 {
+        batch.add(doc(&format!("d{i}"), "批量", &format!("第{i}篇文档，关于港口检查。"))).unwrap();
+    }
+    assert_eq!(batch.pending(), 50);
+    assert_eq!(index.num_docs(), 0, "nothing is visible before the commit");
+    batch.commit().unwrap();
+    batch.delete("d0");
+    batch.finish().unwrap();
+    assert_eq!(index.num_docs(), 49);
+
+    // Sync problems are values, and every spelling of a folder is the same folder.
+    let corpus = dir.path().join("corpus");
+    std::fs::create_dir_all(&corpus).unwrap();
+    std::fs::write(corpus.join("bin.txt"), b"\x7fELF\0\0\0\x01\x02").unwrap();
+    std::fs::write(corpus.join("ok.txt"), "标题\n\n正文内容。\n").unwrap();
+    let report = index.sync(std::slice::from_ref(&corpus), &sou::SyncOptions::default(), &sou::NoProgress).unwrap();
+    assert!(matches!(&report.problems[0].kind, sou::ProblemKind::Skipped { reason: sou::SkipReason::Binary }));
+    let again = index.sync(&[corpus.join("./")], &sou::SyncOptions::default(), &sou::NoProgress).unwrap();
+    assert_eq!((again.added, again.unchanged), (0, 1), "corpus/./ is corpus");
+
+    // Results deserialize with the same types; dates have parts; titles have char ranges.
+    let results = index.search(&Query::new("正文 标题")).unwrap();
+    let back: sou::SearchResults = serde_json::from_str(&serde_json::to_string(&results).unwrap()).unwrap();
+    assert_eq!(back.hits, results.hits);
+    let hit = &index.search(&Query::new("标题")).unwrap().hits[0];
+    assert_eq!(hit.title_char_highlights, vec![[0, 2]]);
+    assert_eq!(hit.title_highlights, vec![[0, 6]]);
+    let date: sou::Date = "2024-02-29".parse().unwrap();
+    assert_eq!((date.year(), date.month(), date.day()), (2024, 2, 29));
+
+    // Errors say what happened, as variants.
+    assert!(matches!(Index::open(dir.path().join("none")), Err(sou::Error::NoIndex(_))));
+    assert!(matches!(index.search(&Query::new("date:[2023-13-01 TO *]")), Err(sou::Error::Date(_))));
+    let held = index.batch().unwrap();
+    assert!(matches!(index.batch(), Err(sou::Error::Locked(_))));
+    drop(held);
+}
+
+/// Every example runs to its end (cargo test builds them next to this test's binary).
+#[test]
+fn the_examples_run() {
+    let examples = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().join("examples");
+    let mut names = vec!["index_documents", "sync_folder", "user_dictionary", "dates_and_paging", "hits_as_json"];
+    if cfg!(feature = "serve") {
+        names.push("mount_router");
+    }
+    for name in names {
+        let path = examples.join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+        let out = std::process::Command::new(&path).output().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(out.status.success(), "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(!out.stdout.is_empty(), "{name} says what it did");
+    }
+}

@@ -160,11 +160,9 @@ fn free_port() -> u16 {
 fn search_page_in_headless_chromium() {
     let (chromium, driver) = (Path::new("/usr/bin/chromium"), Path::new("/usr/bin/chromedriver"));
     if !chromium.exists() || !driver.exists() {
-        eprintln!(
-            "SKIPPED search_page_in_headless_chromium: no {} / {} (apt-get install chromium chromium-driver)",
-            chromium.display(),
-            driver.display()
-        );
+        let why =
+            format!("no {} / {} (apt-get install chromium chromium-driver)", chromium.display(), driver.display());
+        crate::common::skip("search_page_in_headless_chromium", &why);
         return;
     }
     let f = Fixture::standard();
