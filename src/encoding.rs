@@ -103,9 +103,13 @@ fn decode_text(bytes: &[u8]) -> Result<Decoded, NotText> {
     }
     let invalid = count_replacements(bytes);
     // A UTF-8 file with a few broken bytes (a truncated download, a bad copy) is still UTF-8;
-    // guessing a legacy encoding for it would garble every Chinese character.
-    if invalid * 200 < bytes.len() {
-        return Ok(Decoded::Repaired(String::from_utf8_lossy(bytes).into_owned(), invalid));
+    // guessing a legacy encoding for it would garble every Chinese character. "A few": rare in
+    // the file, or far outnumbered by well-formed multi-byte characters, whatever the file's
+    // size (GBK or Big5 text read as UTF-8 is mostly broken sequences, seldom a valid one).
+    let repaired = String::from_utf8_lossy(bytes);
+    let wide = repaired.chars().filter(|&c| !c.is_ascii() && c != '\u{FFFD}').count();
+    if invalid * 200 < bytes.len() || wide >= 8 * invalid {
+        return Ok(Decoded::Repaired(repaired.into_owned(), invalid));
     }
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
     detector.feed(bytes, true);
@@ -200,6 +204,18 @@ mod tests {
         let decoded = decode(&bytes).unwrap();
         assert_eq!(decoded, Decoded::Repaired(decoded.text().to_string(), 1));
         assert!(decoded.text().ends_with("\u{FFFD}实体清单"));
+    }
+
+    #[test]
+    fn a_small_utf8_file_with_one_bad_byte_is_utf8() {
+        let mut bytes = "北京欢迎你".as_bytes().to_vec();
+        bytes.push(0xFF);
+        bytes.extend_from_slice("今天天气很好。\n".as_bytes());
+        let decoded = decode(&bytes).unwrap();
+        assert_eq!(decoded, Decoded::Repaired("北京欢迎你\u{FFFD}今天天气很好。\n".into(), 1));
+        // Short GBK text stays GBK: as UTF-8 it is nearly all broken sequences.
+        let (gbk, _, _) = encoding_rs::GBK.encode("北京欢迎你今天天气很好。");
+        assert!(decode(&gbk).unwrap().note().unwrap().contains("GB"));
     }
 
     #[test]

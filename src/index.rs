@@ -23,6 +23,9 @@ use crate::writer::DocWriter;
 const FORMAT_VERSION: u32 = 3;
 /// The user dictionary is kept inside the index so queries always segment like indexing did.
 const USER_DICT_FILE: &str = "user_dict.txt";
+/// What the user dictionary's words came to in jieba's dictionary (frequencies, total), written
+/// when the index is created, so a query segments without loading the whole dictionary.
+const USER_DICT_RESOLVED_FILE: &str = "user_dict.resolved";
 /// Default memory budget of the index writer.
 pub const DEFAULT_WRITER_MEMORY: usize = 256 << 20;
 
@@ -159,8 +162,10 @@ fn is_occupied(path: &Path) -> bool {
 /// (which `--rebuild` may replace), not somebody's other files.
 fn is_damaged_index(path: &Path) -> bool {
     let tantivy_file = |name: &str| {
-        matches!(name, ".managed.json" | ".tantivy-meta.lock" | ".tantivy-writer.lock" | USER_DICT_FILE)
-            || [".idx", ".term", ".pos", ".store", ".fast", ".fieldnorm"].iter().any(|ext| name.ends_with(ext))
+        matches!(
+            name,
+            ".managed.json" | ".tantivy-meta.lock" | ".tantivy-writer.lock" | USER_DICT_FILE | USER_DICT_RESOLVED_FILE
+        ) || [".idx", ".term", ".pos", ".store", ".fast", ".fieldnorm"].iter().any(|ext| name.ends_with(ext))
     };
     let Ok(entries) = fs::read_dir(path) else { return false };
     let names: Vec<String> = entries.flatten().map(|e| e.file_name().to_string_lossy().into_owned()).collect();
@@ -234,19 +239,29 @@ impl Index {
         let inner = tantivy::Index::open(directory).map_err(|e| open_error(path, e))?;
         let stored_dict_path = path.join(USER_DICT_FILE);
         let stored_dict = if stored_dict_path.is_file() { Some(read_user_dict(&stored_dict_path)?) } else { None };
-        let found = match inner.load_metas().map_err(|e| open_error(path, e))?.payload {
-            Some(payload) => serde_json::from_str::<Stamp>(&payload).ok(),
-            None => None,
-        };
+        let metas = inner.load_metas().map_err(|e| open_error(path, e))?;
         let expected_dict = match &options.user_dict {
             Some(p) => Some(read_user_dict(p)?),
             None => stored_dict.clone(),
         };
         let expected = Stamp::current(expected_dict.as_deref());
+        let found = match metas.payload {
+            Some(payload) => serde_json::from_str::<Stamp>(&payload).ok(),
+            // tantivy's own first commit, before sou's stamped one: a run killed while
+            // creating the index. Nothing was indexed, so nothing can be analyzed wrongly.
+            None if metas.segments.is_empty() => Some(expected.clone()),
+            None => None,
+        };
         let fields = schema::fields_of(&inner.schema());
         match (&found, fields) {
             (Some(found), Some(fields)) if *found == expected => {
-                let segmenter = segmenter_for(stored_dict.as_deref(), &stored_dict_path)?;
+                let resolution = fs::read_to_string(path.join(USER_DICT_RESOLVED_FILE)).ok();
+                let segmenter = match (stored_dict.as_deref(), resolution) {
+                    (Some(dict), Some(resolution)) => {
+                        Segmenter::with_resolved_user_dict(dict, &stored_dict_path, &resolution)?
+                    }
+                    (dict, _) => segmenter_for(dict, &stored_dict_path)?,
+                };
                 return Index::assemble(path, inner, fields, segmenter, expected, options);
             }
             _ => {}
@@ -287,6 +302,10 @@ impl Index {
         if let Some(dict) = &dict {
             let dict_file = path.join(USER_DICT_FILE);
             crate::directory::atomic_write(&dict_file, dict.as_bytes()).map_err(Error::file(dict_file))?;
+            let resolved_file = path.join(USER_DICT_RESOLVED_FILE);
+            let resolution = segmenter.resolution();
+            crate::directory::atomic_write(&resolved_file, resolution.as_bytes())
+                .map_err(Error::file(resolved_file))?;
         }
         let (schema, fields) = schema::build();
         let directory = IndexDirectory::open(path).map_err(tantivy::TantivyError::from)?;

@@ -504,6 +504,14 @@ impl Builder<'_> {
                     Some(boxed(FuzzyTermQuery::new(Term::from_field_text(f, &word.text), fuzzy, true)))
                 });
             }
+            if !word.parts.is_empty() {
+                // A letter–digit compound written joined (covid19) finds it hyphenated or
+                // spaced too (COVID-19, covid 19): the whole term, or its parts side by side.
+                let (parts, _) = latin_positions(words, 0);
+                let whole = self.across(atom.scope, &word.text, |f| Some(term_query(f, &word.text)));
+                let split = self.across(atom.scope, &phrase_label(&parts), |f| phrase_query(f, &parts));
+                return self.combine(whole.into_iter().chain(split).collect(), Occur::Should);
+            }
             return self.across(atom.scope, &word.text, |f| Some(term_query(f, &word.text)));
         }
         let (terms, _) = latin_positions(words, 0);

@@ -47,7 +47,7 @@ fn a_different_dictionary_needs_a_rebuild() {
 fn a_bad_dictionary_is_a_clear_error() {
     let f = Fixture::empty();
     f.write("corpus/a.txt", "t\n\n正文。\n");
-    f.write("dict.txt", "好词 12\n坏词 many\n");
+    f.write("dict.txt", "好词 12\n坏词 99999999999999999999999\n");
     f.sou(&["index", "--dict", "dict.txt"]).assert().code(2).stderr(contains("dict.txt")).stderr(contains("line 2"));
     f.sou(&["index", "--dict", "missing.txt"]).assert().code(2).stderr(contains("missing.txt"));
     assert!(!f.path("index").exists(), "a failed create leaves no index folder");

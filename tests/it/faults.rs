@@ -54,47 +54,74 @@ fn copy_of(template: &Path) -> tempfile::TempDir {
     dir
 }
 
-/// Runs `args` in a copy of `template` to the end; returns when `index/meta.json` first listed
-/// a segment (the first commit with documents: before it, a kill finds nothing to check) and
-/// how long the whole run took.
-fn full_run(template: &Path, args: &[&str]) -> (Duration, Duration) {
-    let dir = copy_of(template);
-    let meta = dir.path().join("index/meta.json");
-    let has_segments = || {
-        let meta: Option<serde_json::Value> = std::fs::read(&meta).ok().and_then(|m| serde_json::from_slice(&m).ok());
-        meta.is_some_and(|m| m["segments"].as_array().is_some_and(|s| !s.is_empty()))
-    };
-    let already = has_segments();
-    let started = Instant::now();
-    let mut child = sou(dir.path()).args(args).spawn().unwrap();
-    let mut first = None;
-    while child.try_wait().unwrap().is_none() {
-        if first.is_none() && (already || has_segments()) {
-            first = Some(started.elapsed());
+/// Every `meta.json` of an index folder or of a rebuild beside it, as text: a commit changes
+/// one of them.
+fn metas(dir: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == "index" || name.starts_with(".index.") {
+            found.extend(std::fs::read_to_string(entry.path().join("meta.json")));
         }
-        std::thread::sleep(Duration::from_millis(10));
     }
-    assert!(child.wait().unwrap().success());
-    let length = started.elapsed();
-    (if already { Duration::ZERO } else { first.unwrap_or(Duration::ZERO) }, length)
+    found
 }
 
-/// Runs `args` in a fresh copy of `template` and kills it after `after`; returns the folder
-/// and whether the run was still going when killed.
-fn killed_run(template: &Path, args: &[&str], after: Duration) -> (tempfile::TempDir, bool) {
+/// Runs `args` in `dir` and calls `tick(commits seen so far)` every millisecond or so until
+/// the run ends or `tick` says stop (true); returns whether the run was still going then.
+fn watch_commits(dir: &Path, args: &[&str], mut tick: impl FnMut(usize) -> bool) -> bool {
+    let mut child = sou(dir).args(args).spawn().unwrap();
+    let (mut seen, mut last) = (0, metas(dir));
+    let started = Instant::now();
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return false;
+        }
+        assert!(started.elapsed() < Duration::from_secs(300), "the run did not end");
+        let now = metas(dir);
+        if now != last {
+            seen += 1;
+            last = now;
+        }
+        if tick(seen) {
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Commits an uninterrupted run of `args` makes, from a copy of `template`.
+fn full_run(template: &Path, args: &[&str]) -> usize {
     let dir = copy_of(template);
-    let mut child = sou(dir.path()).args(args).spawn().unwrap();
-    std::thread::sleep(after);
-    let running = child.try_wait().unwrap().is_none();
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    let mut commits = 0;
+    assert!(!watch_commits(dir.path(), args, |seen| {
+        commits = seen;
+        false
+    }));
+    commits
+}
+
+/// Runs `args` in a fresh copy of `template` and kills it (SIGKILL) `jitter` after it made
+/// `commits` commits; returns the folder and whether the run was still going when killed.
+fn killed_run(template: &Path, args: &[&str], (commits, jitter): (usize, Duration)) -> (tempfile::TempDir, bool) {
+    let dir = copy_of(template);
+    let mut reached: Option<Instant> = None;
+    let running = watch_commits(dir.path(), args, |seen| {
+        if seen >= commits && reached.is_none() {
+            reached = Some(Instant::now());
+        }
+        reached.is_some_and(|at| at.elapsed() >= jitter)
+    });
     (dir, running)
 }
 
-/// The kill times: spread evenly from `from` to the end of a run of length `length`.
-fn kill_times((from, length): (Duration, Duration)) -> Vec<Duration> {
-    let span = length.saturating_sub(from);
-    (0..KILLS).map(|i| from + span.mul_f64((i as f64 + 0.5) / KILLS as f64)).collect()
+/// The kill points: after commit 1, 2, … spread over the `commits` of a whole run (one
+/// before the first commit with documents too), each a few milliseconds later than the last
+/// so they land at different places between commits.
+fn kill_times(commits: usize) -> Vec<(usize, Duration)> {
+    (0..KILLS).map(|i| (i * commits.saturating_sub(1) / KILLS, Duration::from_millis(2 + 3 * i as u64))).collect()
 }
 
 /// Document counts after each commit of a run that reads records of these sizes in order and
@@ -165,11 +192,11 @@ fn killed_syncs_of_many_files_keep_a_commit_and_converge() {
     let (f, expected, sizes) = file_corpus(360, "共同标记");
     let points = commit_points(sizes);
     let args = ["index", "-q", "--threads", "1", "--commit-every-mb", COMMIT_MB];
-    let length = full_run(f.dir.path(), &args);
+    let commits = full_run(f.dir.path(), &args);
     let (mut landed, mut kept) = (0, Vec::new());
-    for (i, after) in kill_times(length).into_iter().enumerate() {
+    for (i, after) in kill_times(commits).into_iter().enumerate() {
         let (dir, running) = killed_run(f.dir.path(), &args, after);
-        let context = format!("sync killed at {after:?} (point {i})");
+        let context = format!("sync killed at {after:?} after commits (point {i})");
         match contents(dir.path(), "共同标记") {
             Some((ids, documents)) => {
                 assert_one_commit(&ids, documents, &expected, &points, &context);
@@ -207,9 +234,9 @@ fn killed_runs_over_one_big_json_lines_file_resume_where_they_committed() {
     let points = commit_points(sizes);
     assert!(points.len() > 10, "commits inside the file: {points:?}");
     let args = ["index", "-q", "--threads", "1", "--commit-every-mb", COMMIT_MB];
-    let length = full_run(f.dir.path(), &args);
+    let commits = full_run(f.dir.path(), &args);
     let (mut landed, mut resumed, mut kept_counts) = (0, 0, Vec::new());
-    for (i, after) in kill_times(length).into_iter().enumerate() {
+    for (i, after) in kill_times(commits).into_iter().enumerate() {
         let (dir, running) = killed_run(f.dir.path(), &args, after);
         let context = format!("JSON-lines run killed at {after:?} (point {i})");
         let kept = match contents(dir.path(), "共同标记") {
@@ -247,9 +274,9 @@ fn killed_rebuilds_leave_the_old_index_or_the_new_one_whole() {
         f.write(id, &format!("文件{i}\n\n版本乙的内容，调查显示前体化学品经由多个中转国家抵达工厂。编号{i}。\n"));
     }
     let args = ["index", "-q", "--rebuild", "--threads", "1", "--commit-every-mb", COMMIT_MB];
-    let length = full_run(f.dir.path(), &args);
+    let commits = full_run(f.dir.path(), &args);
     let (mut landed, mut states) = (0, Vec::new());
-    for (i, after) in kill_times(length).into_iter().enumerate() {
+    for (i, after) in kill_times(commits).into_iter().enumerate() {
         let (dir, running) = killed_run(f.dir.path(), &args, after);
         let context = format!("rebuild killed at {after:?} (point {i})");
         let (old, documents) = contents(dir.path(), "版本甲").expect("the index opens");

@@ -160,3 +160,20 @@ fn the_examples_run() {
         assert!(!out.stdout.is_empty(), "{name} says what it did");
     }
 }
+
+/// Found by the fault harness: killed between tantivy's first commit and sou's stamped one, an
+/// index could not be opened at all ("an unknown or older format").
+#[test]
+fn an_index_killed_while_being_created_opens_as_an_empty_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("i");
+    drop(Index::create(&path).unwrap());
+    let meta_path = path.join("meta.json");
+    let mut meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&meta_path).unwrap()).unwrap();
+    meta.as_object_mut().unwrap().remove("payload");
+    std::fs::write(&meta_path, meta.to_string()).unwrap();
+    let index = Index::open(&path).unwrap();
+    assert_eq!(index.num_docs(), 0);
+    index.add_documents([doc("a", "t", "芬太尼")]).unwrap();
+    assert_eq!(Index::open(&path).unwrap().num_docs(), 1);
+}
