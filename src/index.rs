@@ -468,7 +468,7 @@ impl Index {
         out.add_text(f.zh, &doc.zh);
         out.add_text(f.en, &doc.en);
         for text in [Some(&doc.title), doc.source.as_ref(), Some(&doc.zh), Some(&doc.en)].into_iter().flatten() {
-            if analysis::script::has_han(text) {
+            if analysis::script::has_gram_chars(text) {
                 out.add_text(f.grams, text);
             }
         }

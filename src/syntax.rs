@@ -73,7 +73,8 @@ pub(crate) fn has_unpaired_quote(input: &str) -> bool {
     false
 }
 
-/// Parses a query into clauses. Errors only for an empty query or a bad date.
+/// Parses a query into clauses. Errors only for an empty query or a bad date; a query of
+/// nothing searchable (`!!!`) gives no clauses, a search that finds nothing.
 pub(crate) fn parse(input: &str) -> Result<Vec<Clause>> {
     let folded: String = input.chars().map(fold_query_char).collect();
     let items = lex(&folded)?;
@@ -95,7 +96,7 @@ pub(crate) fn parse(input: &str) -> Result<Vec<Clause>> {
             }
         }
     }
-    if clauses.is_empty() {
+    if clauses.is_empty() && input.trim().is_empty() {
         return Err(Error::Query("empty query".into()));
     }
     Ok(clauses)
@@ -196,7 +197,8 @@ fn word_atom(scope: Scope, word: &str) -> Option<Atom> {
             text = &text[..tilde];
         }
     }
-    let has_content = text.chars().any(|c| c.is_alphanumeric());
+    // Symbols the character field holds (😀, ★) are something to search for, too.
+    let has_content = text.chars().any(|c| c.is_alphanumeric() || crate::analysis::script::is_gram_extra(c));
     has_content.then(|| Atom::Text { scope, text: text.to_string(), quoted: false, prefix, fuzzy })
 }
 
@@ -308,8 +310,12 @@ mod tests {
         assert_eq!(parse("OR a OR").unwrap(), vec![clause(false, vec![text(Scope::All, "a")])]);
         assert_eq!(parse("http://x.org").unwrap()[0].any_of[0], text(Scope::All, "http://x.org"));
         assert_eq!(parse("((a))").unwrap()[0].any_of[0], text(Scope::All, "a"));
-        for empty in ["", "   ", "OR", "-", "\"\"", "!!!", "NOT"] {
+        for empty in ["", "   "] {
             assert!(parse(empty).is_err(), "{empty:?}");
+        }
+        // Something typed, nothing searchable in it: a search that finds nothing, not an error.
+        for nothing in ["OR", "-", "\"\"", "!!!", "NOT"] {
+            assert_eq!(parse(nothing).unwrap(), vec![], "{nothing:?}");
         }
     }
 
@@ -328,7 +334,7 @@ mod tests {
             #[test]
             fn syntax_soup_never_panics(query in "([\"“”「」()\\-*~:\\[\\]{} ]|OR|AND|NOT|TO|date:|title:|zh:|en|2023-11-01|芬太尼|fent|\u{3000}|：){0,20}") {
                 if let Ok(clauses) = parse(&query) {
-                    prop_assert!(!clauses.is_empty());
+                    prop_assert!(!clauses.is_empty() || !query.trim().is_empty());
                     prop_assert!(clauses.iter().all(|c| !c.any_of.is_empty()));
                 }
             }

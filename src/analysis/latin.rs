@@ -172,19 +172,42 @@ pub fn token_ranges(text: &str, mut emit: impl FnMut(Option<(usize, usize)>)) {
             continue;
         }
         let start = i;
+        let class = script_class(c);
         i += len;
         while i < bytes.len() {
-            if bytes[i].is_ascii_alphanumeric() {
+            if bytes[i].is_ascii_alphanumeric() && class == ScriptClass::Other {
                 i += 1;
                 continue;
             }
             let (c, len) = super::script::char_at(text, i);
-            if !is_alphanumeric(c) {
+            // A change of script ends a token: 日本語とEnglish is と and english.
+            if !is_alphanumeric(c) || script_class(c) != class {
                 break;
             }
             i += len;
         }
         emit((i - start < MAX_TOKEN_BYTES).then_some((start, i)));
+    }
+}
+
+/// Scripts whose letters never share a token with another script's.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ScriptClass {
+    Kana,
+    Hangul,
+    Other,
+}
+
+#[inline]
+fn script_class(c: char) -> ScriptClass {
+    if c.is_ascii() {
+        ScriptClass::Other
+    } else if super::script::is_kana(c) {
+        ScriptClass::Kana
+    } else if super::script::is_hangul(c) {
+        ScriptClass::Hangul
+    } else {
+        ScriptClass::Other
     }
 }
 

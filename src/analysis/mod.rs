@@ -17,7 +17,7 @@ use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 pub use chinese::Segmenter;
 
 /// Bumped whenever analysis output changes: an index built by another version is refused.
-pub const ANALYZER_VERSION: u32 = 7;
+pub const ANALYZER_VERSION: u32 = 8;
 
 /// Name of the word analyzer (title, source, en fields).
 pub(crate) const WORDS: &str = "sou_words";
@@ -206,8 +206,8 @@ pub fn is_function_word(word: &str) -> bool {
     }
 }
 
-/// Produces the recall-field tokens of `text`: every Han character, normalized, at its own
-/// position. Positions count Han characters, with a gap between runs so no phrase spans two
+/// Produces the recall-field tokens of `text`: every Han character, normalized, and every kana,
+/// Hangul and symbol character (see [`script::is_gram_extra`]), each at its own position. Positions count Han characters, with a gap between runs so no phrase spans two
 /// runs; a phrase of characters then matches exactly where the string occurs.
 ///
 /// Characters rather than overlapping bigrams: the same number of tokens, but a vocabulary of a
@@ -274,13 +274,18 @@ impl TokenStream for GramStream<'_> {
         let text: &str = &self.norm.text;
         while self.next < text.len() {
             let start = self.next;
-            let len = script::han_len_at(text, start);
+            let len = script::gram_len_at(text, start);
             if len == 0 {
+                let (c, c_len) = script::char_at(text, start);
+                if script::is_gram_transparent(c) {
+                    self.next += c_len;
+                    continue;
+                }
                 if self.in_run {
                     self.position += 1;
                     self.in_run = false;
                 }
-                self.next = script::skip_non_han_bytes(text.as_bytes(), start + script::char_at(text, start).1);
+                self.next = script::skip_non_gram_bytes(text.as_bytes(), start + c_len);
                 continue;
             }
             self.next += len;

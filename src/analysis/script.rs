@@ -15,6 +15,58 @@ pub fn is_han(c: char) -> bool {
         | 0x30000..=0x3134F)
 }
 
+/// Kana (hiragana, katakana, their extensions and half-width forms).
+pub fn is_kana(c: char) -> bool {
+    matches!(c as u32, 0x3040..=0x30FF | 0x31F0..=0x31FF | 0xFF66..=0xFF9F)
+}
+
+/// Hangul syllables and jamo.
+pub fn is_hangul(c: char) -> bool {
+    matches!(c as u32, 0xAC00..=0xD7AF | 0x1100..=0x11FF | 0x3130..=0x318F | 0xA960..=0xA97F | 0xD7B0..=0xD7FF)
+}
+
+/// Symbols people search for (emoji and pictographs, dingbats, arrows, shapes, letterlike and
+/// currency signs), which no word tokenizer keeps: the character field holds them.
+pub fn is_symbol(c: char) -> bool {
+    matches!(c as u32,
+        0x20A0..=0x20CF
+        | 0x2100..=0x214F
+        | 0x2190..=0x21FF
+        | 0x2300..=0x23FF
+        | 0x25A0..=0x27BF
+        | 0x2B00..=0x2BFF
+        | 0x1F000..=0x1FAFF)
+}
+
+/// Characters the character field holds besides Han: kana, Hangul and symbols. Like Han, kana
+/// and Hangul are written without spaces between words (or with particles attached, 서울은),
+/// so their pieces are found through single characters.
+pub fn is_gram_extra(c: char) -> bool {
+    is_kana(c) || is_hangul(c) || is_symbol(c)
+}
+
+/// Characters that neither count nor break a run of the character field: variation selectors
+/// and the zero-width joiner inside emoji sequences (❤️, 👩‍💻).
+pub fn is_gram_transparent(c: char) -> bool {
+    matches!(c as u32, 0xFE00..=0xFE0F | 0x200D)
+}
+
+/// The length in bytes of the character at byte `i` if the character field holds it (Han or
+/// [`is_gram_extra`]), else 0.
+#[inline(always)]
+pub(crate) fn gram_len_at(text: &str, i: usize) -> usize {
+    let Some(&lead) = text.as_bytes().get(i) else { return 0 };
+    if (0xE5..=0xE9).contains(&lead) {
+        return 3;
+    }
+    // Everything the field holds starts with E1 (jamo) or a larger lead byte, or E2 (symbols).
+    if lead < 0xE1 {
+        return 0;
+    }
+    let (c, len) = char_at(text, i);
+    if is_han(c) || is_gram_extra(c) { len } else { 0 }
+}
+
 /// One maximal run of Han or non-Han text, as a byte range of the text it came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Run {
@@ -93,6 +145,33 @@ pub(crate) fn skip_non_han_bytes(bytes: &[u8], mut i: usize) -> usize {
         // A three-byte character before the Han blocks (punctuation, symbols).
         i += 3;
     }
+}
+
+/// Byte offset of the next character at or after `i` that could be held by the character field
+/// (see [`gram_len_at`]), the end if none. `i` must be a character boundary.
+#[inline]
+pub(crate) fn skip_non_gram_bytes(bytes: &[u8], mut i: usize) -> usize {
+    loop {
+        i = next_wide_char(bytes, i);
+        if i >= bytes.len() || bytes[i] >= 0xE1 {
+            return i;
+        }
+        // A three-byte character of U+0800–U+0FFF: no script the field holds.
+        i += 3;
+    }
+}
+
+/// Whether `text` has a character the character field holds (Han, kana, Hangul, a symbol).
+pub fn has_gram_chars(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = skip_non_gram_bytes(bytes, 0);
+    while i < bytes.len() {
+        if gram_len_at(text, i) > 0 {
+            return true;
+        }
+        i = skip_non_gram_bytes(bytes, i + char_at(text, i).1);
+    }
+    false
 }
 
 /// Whether `text` has a Han character.
@@ -195,6 +274,27 @@ mod tests {
 
     fn run_texts(text: &str) -> Vec<(&str, bool)> {
         runs(text).map(|r| (&text[r.start..r.end], r.han)).collect()
+    }
+
+    #[test]
+    fn the_character_field_holds_han_kana_hangul_and_symbols() {
+        for (text, held) in [
+            ("中", true),
+            ("ひ", true),
+            ("カ", true),
+            ("서", true),
+            ("😀", true),
+            ("★", true),
+            ("→", true),
+            ("℃", true),
+            ("a", false),
+            ("，", false),
+            ("“", false),
+            ("é", false),
+            ("\u{FE0F}", false),
+        ] {
+            assert_eq!(gram_len_at(text, 0) > 0, held, "{text}");
+        }
     }
 
     #[test]

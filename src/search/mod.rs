@@ -15,7 +15,7 @@ use tantivy::{DocAddress, Order, Score, TantivyDocument, Term};
 
 use crate::analysis::{is_function_word, latin, normalize, script};
 use crate::date::Date;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::index::Index;
 use crate::snippet::{Highlighter, Snippet, make_snippet};
 use crate::syntax::{self, Atom, Clause, Scope};
@@ -279,6 +279,27 @@ fn prefix_query(field: Field, prefix: &str) -> Option<Box<dyn TantivyQuery>> {
     RegexQuery::from_pattern(&format!("{}.*", regex_escape(prefix)), field).ok().map(boxed)
 }
 
+/// A non-Han run cut into stretches of characters the character field holds (kana, Hangul,
+/// symbols; see [`script::is_gram_extra`]) and stretches of other text, in order.
+fn gram_stretches(text: &str) -> Vec<(&str, bool)> {
+    let mut out: Vec<(&str, bool)> = Vec::new();
+    let mut start = 0;
+    let mut current: Option<bool> = None;
+    for (i, c) in text.char_indices() {
+        // Variation selectors and joiners stay with the emoji they belong to.
+        let held = if script::is_gram_transparent(c) { current.unwrap_or(false) } else { script::is_gram_extra(c) };
+        if current.is_some_and(|h| h != held) {
+            out.push((&text[start..i], current.unwrap_or(false)));
+            start = i;
+        }
+        current = Some(held);
+    }
+    if start < text.len() {
+        out.push((&text[start..], current.unwrap_or(false)));
+    }
+    out
+}
+
 /// Terms of Latin words at their positions: compound words contribute their parts.
 fn latin_positions(words: &[latin::LatinWord], start: usize) -> (Vec<(usize, String)>, usize) {
     let mut terms = Vec::new();
@@ -403,10 +424,17 @@ impl Builder<'_> {
                 self.index.segmenter.query_words(piece, |s, e| words.push(piece[s..e].to_string()));
                 pieces.push(Piece::Han { run: piece.to_string(), words });
             } else {
-                let mut words = Vec::new();
-                latin::words(piece, |w| words.extend(w));
-                if !words.is_empty() {
-                    pieces.push(Piece::Latin(words));
+                // Kana, Hangul and symbols are in the character field, like Han: a stretch of
+                // them is looked up there too (ひらがな inside ひらがなとカタカナ, 서울 in 서울은, 😀).
+                for (stretch, in_field) in gram_stretches(piece) {
+                    let mut words = Vec::new();
+                    latin::words(stretch, |w| words.extend(w));
+                    if in_field {
+                        let words = words.into_iter().map(|w| w.text).collect();
+                        pieces.push(Piece::Han { run: stretch.to_string(), words });
+                    } else if !words.is_empty() {
+                        pieces.push(Piece::Latin(words));
+                    }
                 }
             }
         }
@@ -442,7 +470,12 @@ impl Builder<'_> {
 
     /// The run as a sequence of characters in the recall field: exactly where it occurs.
     fn gram_query(&self, run: &str) -> Option<Box<dyn TantivyQuery>> {
-        let chars: Vec<(usize, String)> = run.chars().enumerate().map(|(i, c)| (i, c.to_string())).collect();
+        let chars: Vec<(usize, String)> = run
+            .chars()
+            .filter(|&c| !script::is_gram_transparent(c))
+            .enumerate()
+            .map(|(i, c)| (i, c.to_string()))
+            .collect();
         let grams = self.index.fields.grams;
         phrase_query(grams, &chars).map(|q| self.labeled(grams, &format!("\"{run}\""), q))
     }
@@ -470,7 +503,7 @@ impl Builder<'_> {
         // exact passage and cost time (they did not change LeCaRD's nDCG@10). In a short
         // any-term query, a one-word run still needs them to find pieces of longer words.
         // A function word is a character already looked up in the recall field.
-        let gram_worthwhile = (!self.any || (words.len() == 1 && !self.long)) && !is_function_word(run);
+        let gram_worthwhile = (!self.any || (words.len() <= 1 && !self.long)) && !is_function_word(run);
         if Builder::uses_grams(scope) && gram_worthwhile {
             // For one word, a character match is a weaker kind of match; for several words it
             // is the strongest: the exact string, however jieba split it.
@@ -793,7 +826,12 @@ fn build(
         }
     }
     if positives.is_empty() && filters.is_empty() && negatives.is_empty() {
-        return Err(Error::Query(format!("nothing searchable in {:?}", request.text)));
+        // Only punctuation, say: a search for nothing, which finds nothing (and says why).
+        notices.push(format!(
+            "nothing searchable in {:?}: only words, numbers, Chinese, Japanese, Korean and symbols such as emoji are",
+            request.text
+        ));
+        return Ok((boxed(tantivy::query::EmptyQuery), builder.highlighter, builder.any));
     }
     if request.since.is_some() || request.until.is_some() {
         filters.push(builder.date_query(request.since, request.until));

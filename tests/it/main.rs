@@ -9,5 +9,6 @@ mod ingest;
 mod library;
 mod query;
 mod reliability;
+mod scripts;
 #[cfg(feature = "serve")]
 mod serve;
