@@ -204,6 +204,8 @@ enum Piece {
 
 struct TextAtom {
     scope: Scope,
+    /// The atom's text as typed (a quoted string's content).
+    text: String,
     quoted: bool,
     prefix: bool,
     fuzzy: u8,
@@ -438,7 +440,7 @@ impl Builder<'_> {
                 }
             }
         }
-        TextAtom { scope, quoted, prefix, fuzzy, pieces }
+        TextAtom { scope, text: text.to_string(), quoted, prefix, fuzzy, pieces }
     }
 
     fn remember(&mut self, atom: &TextAtom) {
@@ -562,6 +564,49 @@ impl Builder<'_> {
         self.across(atom.scope, &phrase_label(&terms), |f| phrase_query(f, &terms))
     }
 
+    /// A quoted string with Chinese (or kana, Hangul, symbols) and anything else beside it —
+    /// digits, Latin letters, punctuation — is kept only where the whole string occurs (see
+    /// [`verify`]); a string of one Han run is exact already, and a Latin phrase is a phrase of
+    /// words, whatever separates them.
+    fn verified(&self, atom: &TextAtom, phrase: Box<dyn TantivyQuery>) -> Box<dyn TantivyQuery> {
+        let needle = verify::comparable(atom.text.trim());
+        let has_gram_chars = atom.pieces.iter().any(|p| matches!(p, Piece::Han { .. }));
+        let one_run = matches!(atom.pieces.as_slice(), [Piece::Han { run, .. }] if *run == needle);
+        if !has_gram_chars || one_run {
+            return phrase;
+        }
+        // Candidates: documents holding every character run of the string (a piece of a Latin
+        // word at either end, `i` of SK-II, is no word of its own to look for); the phrase of
+        // all parts only adds to the score.
+        let phrase = if Builder::uses_grams(atom.scope) {
+            let runs: Vec<Box<dyn TantivyQuery>> = atom
+                .pieces
+                .iter()
+                .filter_map(|p| match p {
+                    Piece::Han { run, .. } => self.gram_query(run),
+                    Piece::Latin(_) => None,
+                })
+                .collect();
+            match self.combine(runs, Occur::Must) {
+                Some(candidates) => {
+                    self.guard(boxed(BooleanQuery::new(vec![(Occur::Must, candidates), (Occur::Should, phrase)])))
+                }
+                None => phrase,
+            }
+        } else {
+            phrase
+        };
+        let f = &self.index.fields;
+        let fields = match atom.scope {
+            Scope::All => vec![f.title, f.source, f.zh, f.en],
+            Scope::Title => vec![f.title],
+            Scope::Zh => vec![f.zh],
+            Scope::En => vec![f.en],
+            Scope::Source => vec![f.source],
+        };
+        self.guard(boxed(verify::Verified { inner: phrase, needle, fields }))
+    }
+
     /// A quoted phrase: Latin words as a phrase in the word fields, Han runs as exact
     /// character sequences in the recall field (exactly the documents containing the string).
     fn phrase(&self, atom: &TextAtom) -> Option<Box<dyn TantivyQuery>> {
@@ -608,7 +653,8 @@ impl Builder<'_> {
 
     fn text_query(&self, atom: &TextAtom) -> Option<Box<dyn TantivyQuery>> {
         if atom.quoted {
-            return self.phrase(atom);
+            let phrase = self.phrase(atom)?;
+            return Some(self.verified(atom, phrase));
         }
         let last = atom.pieces.len().saturating_sub(1);
         let parts = atom
@@ -928,6 +974,7 @@ impl Index {
 mod chinese;
 mod exclusion;
 mod explain;
+mod verify;
 
 #[cfg(test)]
 mod tests;

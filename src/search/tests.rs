@@ -232,6 +232,57 @@ fn chinese_recall_is_complete_and_phrases_are_exact() {
 }
 
 #[test]
+fn quoted_strings_mixing_han_digits_latin_and_punctuation_are_exact() {
+    let docs = bundled_corpus();
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::create(dir.path().join("i")).unwrap();
+    index.add_documents(docs.clone()).unwrap();
+    // Each field as verification compares it: a string spanning two fields is no match.
+    let fields: Vec<(String, Vec<String>)> = docs
+        .iter()
+        .map(|d| {
+            let texts = [d.title.as_str(), d.source.as_deref().unwrap_or(""), &d.zh, &d.en];
+            (d.id.clone(), texts.iter().map(|t| super::verify::comparable(t)).collect())
+        })
+        .collect();
+    let containing = |needle: &str| -> BTreeSet<String> {
+        fields.iter().filter(|(_, ts)| ts.iter().any(|t| t.contains(needle))).map(|(id, _)| id.clone()).collect()
+    };
+    // Pieces of the texts that hold Han and something else (digits, letters, punctuation):
+    // around each place where Han meets a character of another kind.
+    let texts: Vec<Vec<char>> = fields.iter().flat_map(|(_, ts)| ts.iter().map(|t| t.chars().collect())).collect();
+    let quote = |c: char| matches!(c, '"' | '“' | '”' | '「' | '」' | '『' | '』');
+    let boundaries: Vec<(usize, usize)> = texts
+        .iter()
+        .enumerate()
+        .flat_map(|(t, chars)| {
+            (0..chars.len().saturating_sub(1))
+                .filter(|&i| {
+                    let (a, b) = (chars[i], chars[i + 1]);
+                    let other = |c: char| !script::is_han(c) && !c.is_whitespace() && !quote(c);
+                    (script::is_han(a) && other(b)) || (other(a) && script::is_han(b))
+                })
+                .map(move |i| (t, i))
+        })
+        .collect();
+    assert!(boundaries.len() > 100, "{}", boundaries.len());
+    let config = ProptestConfig { cases: cases(300), failure_persistence: None, ..ProptestConfig::default() };
+    let strategy = (0..boundaries.len(), 0usize..5, 1usize..6);
+    proptest!(config, |((b, before, after) in strategy)| {
+        let (t, i) = boundaries[b];
+        let text = &texts[t];
+        let (start, end) = (i.saturating_sub(before), (i + 1 + after).min(text.len()));
+        let needle: String = text[start..end].iter().collect();
+        let needle = needle.trim();
+        prop_assume!(!needle.chars().any(|c| quote(c) || c == '\n'));
+        let expected = containing(needle);
+        prop_assert!(!expected.is_empty());
+        let found = id_set(&index, &format!("\"{needle}\""));
+        prop_assert_eq!(&found, &expected, "quoted {:?}", needle);
+    });
+}
+
+#[test]
 fn the_exact_string_ranks_first() {
     // The reported case: an unspaced query whose words also occur apart.
     let (_d, index) = index_of(&[

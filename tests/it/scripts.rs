@@ -82,3 +82,38 @@ fn jiebas_own_test_dictionary_is_accepted() {
     f.sou(&["analyze", "--index", "index", "凱特琳是一位角色"]).assert().stdout(contains("words   0  凯特琳"));
     f.sou(&["search", "凯特琳"]).assert().success();
 }
+
+/// `(query, documents that hold the string)` over the documents of [`QUOTED_DOCS`].
+const QUOTED_DOCS: &[&str] = &[
+    "2023年的年度报告显示增长。",
+    "报告发布于2023，新的一年开始。",
+    "违法所得，可以处以罚款。",
+    "违法所得可以处以罚款。",
+    "根据第182条的规定，超过10天的部分另计。",
+    "第18条和第2条，超过100天。",
+    "New iPhone15新品上市。",
+    "ＣＯＶＩＤ－１９疫苗接种开始。",
+];
+
+#[test]
+fn quoted_strings_with_digits_letters_and_punctuation_are_exact() {
+    let f = Fixture::empty();
+    for (i, text) in QUOTED_DOCS.iter().enumerate() {
+        f.write(&format!("corpus/q{i}.txt"), &format!("第{i}篇\n\n{text}\n"));
+    }
+    f.index();
+    let ids = |q: &str| {
+        let mut ids = f.ids(&format!("\"{q}\""));
+        ids.sort();
+        ids
+    };
+    let docs = |ns: &[usize]| ns.iter().map(|n| format!("corpus/q{n}.txt")).collect::<Vec<_>>();
+    assert_eq!(ids("2023年"), docs(&[0]));
+    assert_eq!(ids("法所得，可以处"), docs(&[2]));
+    assert_eq!(ids("法所得,可以处"), docs(&[2]), "full-width and ASCII punctuation are one");
+    assert_eq!(ids("第182条"), docs(&[4]));
+    assert_eq!(ids("超过10天"), docs(&[4]));
+    assert_eq!(ids("iphone15新品"), docs(&[6]));
+    assert_eq!(ids("covid-19疫苗"), docs(&[7]), "width and case folded");
+    assert_eq!(ids("第18条"), docs(&[5]));
+}
