@@ -17,7 +17,7 @@ use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 pub use chinese::Segmenter;
 
 /// Bumped whenever analysis output changes: an index built by another version is refused.
-pub const ANALYZER_VERSION: u32 = 8;
+pub const ANALYZER_VERSION: u32 = 9;
 
 /// Name of the word analyzer (title, source, en fields).
 pub(crate) const WORDS: &str = "sou_words";
@@ -242,13 +242,28 @@ struct GramStream<'a> {
     original: Option<&'a str>,
     /// A second token for the last character's position (see `advance`).
     variant: Option<char>,
+    /// Second readings of characters of the current Han run (see [`normalize::readings`]),
+    /// `(position, reading)`, the next one last.
+    readings: Vec<(usize, char)>,
+    /// Byte offset (normalized) where the Han run whose readings were computed ends.
+    readings_until: usize,
 }
 
 impl<'a> GramStream<'a> {
     fn new(text: &'a str) -> Self {
         let norm = normalize::normalize_recent(text);
         let original = matches!(norm.text, std::borrow::Cow::Owned(_)).then_some(text);
-        GramStream { norm, next: 0, position: 0, in_run: false, token: Token::default(), original, variant: None }
+        GramStream {
+            norm,
+            next: 0,
+            position: 0,
+            in_run: false,
+            token: Token::default(),
+            original,
+            variant: None,
+            readings: Vec::new(),
+            readings_until: 0,
+        }
     }
 
     /// The original character at normalized byte `start` converted on its own, when that
@@ -271,6 +286,14 @@ impl TokenStream for GramStream<'_> {
             self.token.text.push(c);
             return true;
         }
+        // A shared character's second reading (关於 also as 关于), at the same position.
+        let last = self.position.wrapping_sub(1);
+        if self.readings.last().is_some_and(|&(p, _)| p == last) {
+            let (_, c) = self.readings.pop().expect("checked");
+            self.token.text.clear();
+            self.token.text.push(c);
+            return true;
+        }
         let text: &str = &self.norm.text;
         while self.next < text.len() {
             let start = self.next;
@@ -287,6 +310,16 @@ impl TokenStream for GramStream<'_> {
                 }
                 self.next = script::skip_non_gram_bytes(text.as_bytes(), start + c_len);
                 continue;
+            }
+            if start >= self.readings_until && script::han_len_at(text, start) > 0 {
+                let run = script::run_at(text, start).expect("a Han character starts a run");
+                self.readings_until = run.end;
+                let mut readings: Vec<(usize, char)> = normalize::readings(&text[run.start..run.end])
+                    .into_iter()
+                    .map(|(i, c)| (self.position + i, c))
+                    .collect();
+                readings.reverse();
+                self.readings = readings;
             }
             self.next += len;
             self.variant = self.variant_at(start, &text[start..start + len]);

@@ -365,9 +365,127 @@ fn to_simplified(han: &str) -> String {
     CONVERTER.convert(han)
 }
 
+/// Characters OpenCC's table gives a Simplified reading first and also keeps as themselves
+/// (`於 → 于 於`): valid in Simplified text, so zhconv leaves them, and with them the most common
+/// Traditional words never met their Simplified form (關於 was indexed as 关於, not 关于).
+/// Each maps to its Simplified reading, which the character field also holds at its place.
+/// Derived from the shipped table (data/opencc/TSCharacters.txt).
+static SHARED_CHARS: std::sync::LazyLock<std::collections::HashMap<char, char>> = std::sync::LazyLock::new(|| {
+    let table = include_str!("../../data/opencc/TSCharacters.txt");
+    let mut shared = std::collections::HashMap::new();
+    for line in table.lines().filter(|l| !l.starts_with('#')) {
+        let Some((key, values)) = line.split_once('\t') else { continue };
+        let mut key_chars = key.chars();
+        let (Some(c), None) = (key_chars.next(), key_chars.next()) else { continue };
+        let targets: Vec<char> = values.split(' ').filter_map(|v| v.chars().next()).collect();
+        if targets.len() > 1 && targets[0] != c && targets.contains(&c) {
+            shared.insert(c, targets[0]);
+        }
+    }
+    shared
+});
+
+/// [`SHARED_CHARS`] as a bitmap, for the per-character check.
+static SHARED_SET: std::sync::LazyLock<CharSet> =
+    std::sync::LazyLock::new(|| CharSet::new(SHARED_CHARS.keys().copied()));
+
+/// The Simplified reading of a character that Simplified text also uses as it is (see
+/// [`SHARED_CHARS`]): 於 → 于, 乾 → 干, 徵 → 征.
+pub fn shared_reading(c: char) -> Option<char> {
+    // All are Han; most characters are ruled out without touching the table.
+    if !is_han(c) {
+        return None;
+    }
+    SHARED_CHARS.get(&c).copied()
+}
+
+/// Phrase rules that zhconv's converter leaves out because they only hold characters valid in
+/// Simplified text (沈厚 → 沉厚, 甦醒 → 苏醒, 藉由 → 借由; see [`Rules::simplified_only`]), kept
+/// as readings instead: where one matches, the character field holds the converted characters
+/// beside the originals. By first character.
+static PHRASE_READINGS: std::sync::LazyLock<(CharSet, PhrasesByFirst)> = std::sync::LazyLock::new(|| {
+    let mut by_first = PhrasesByFirst::default();
+    for (from, to) in &RULES.simplified_only {
+        let (from, to): (Vec<char>, Vec<char>) = (from.chars().collect(), to.chars().collect());
+        if from.len() == to.len() && from.len() > 1 {
+            by_first.entry(from[0]).or_default().push((from, to));
+        }
+    }
+    (CharSet::new(by_first.keys().copied()), by_first)
+});
+
+/// Phrase rules (`from`, `to`, as characters) by the first character of `from`.
+type PhrasesByFirst = std::collections::HashMap<char, Vec<(Vec<char>, Vec<char>)>>;
+
+/// Second readings of the characters of a normalized Han run: `(index of the character in the
+/// run, reading)` in order, for shared characters (於 → 于) and characters of phrase rules kept
+/// as readings (沈厚 → 沉厚). Empty for almost every run.
+pub fn readings(run: &str) -> Vec<(usize, char)> {
+    let (firsts, by_first) = &*PHRASE_READINGS;
+    // Indexing asks this of every Han run: rule out the common case without allocating.
+    if !run.chars().any(|c| SHARED_SET.contains(c) || firsts.contains(c)) {
+        return Vec::new();
+    }
+    let chars: Vec<char> = run.chars().collect();
+    let mut out = Vec::new();
+    for (i, &c) in chars.iter().enumerate() {
+        if let Some(reading) = shared_reading(c) {
+            out.push((i, reading));
+        }
+        if !firsts.contains(c) {
+            continue;
+        }
+        for (from, to) in by_first.get(&c).into_iter().flatten() {
+            if chars[i..].starts_with(from) {
+                out.extend(from.iter().zip(to).enumerate().filter(|(_, (a, b))| a != b).map(|(j, (_, &b))| (i + j, b)));
+            }
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shared_characters_come_from_the_table_and_zhconv_leaves_them() {
+        // The characters reported, and more: about twenty common ones (obscure ones besides).
+        for (c, reading) in [
+            ('於', '于'),
+            ('乾', '干'),
+            ('徵', '征'),
+            ('釐', '厘'),
+            ('昇', '升'),
+            ('陞', '升'),
+            ('祕', '秘'),
+            ('蒐', '搜'),
+            ('脩', '修'),
+            ('谿', '溪'),
+            ('剋', '克'),
+            ('氾', '泛'),
+        ] {
+            assert_eq!(shared_reading(c), Some(reading), "{c}");
+        }
+        assert!(SHARED_CHARS.len() >= 15, "{}", SHARED_CHARS.len());
+        for &c in SHARED_CHARS.keys() {
+            let text = c.to_string();
+            assert_eq!(normalize(&text).text, text, "zhconv converts {c} after all");
+        }
+        assert_eq!(shared_reading('关'), None);
+        assert_eq!(shared_reading('a'), None);
+    }
+
+    #[test]
+    fn runs_get_second_readings_of_shared_characters_and_kept_phrases() {
+        assert_eq!(readings("关於"), vec![(1, '于')]);
+        assert_eq!(readings("乾隆皇帝"), vec![(0, '干')]);
+        assert_eq!(readings("沈厚"), vec![(0, '沉')]);
+        assert_eq!(readings("他藉由"), vec![(1, '借')]);
+        assert!(readings("实体清单").is_empty());
+    }
 
     #[test]
     fn plain_text_is_borrowed() {

@@ -109,6 +109,9 @@ pub(crate) fn evidence_of(words: &[String], out: &mut Vec<(Evidence, Score)>, we
         let base = if is_function_word(word) { weights.function_word } else { weights.word };
         out.push((Evidence::Word(word.clone()), base + weights.pair * chars.saturating_sub(1) as Score));
         for c in word.chars() {
+            // A character with a second reading counts as that reading, which the index holds
+            // wherever either form was written (於 and 于 alike as 于).
+            let c = crate::analysis::normalize::shared_reading(c).unwrap_or(c);
             out.push((Evidence::Char(c), weights.char));
         }
     }

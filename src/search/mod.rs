@@ -479,7 +479,33 @@ impl Builder<'_> {
             .map(|(i, c)| (i, c.to_string()))
             .collect();
         let grams = self.index.fields.grams;
-        phrase_query(grams, &chars).map(|q| self.labeled(grams, &format!("\"{run}\""), q))
+        let label = format!("\"{run}\"");
+        // A character with a second reading (於 / 于, 乾 / 干): either form at its place. The
+        // index holds both where the text has the first, so this finds 关于 for 關於 and back.
+        let readings = if script::has_han(run) { normalize::readings(run) } else { Vec::new() };
+        if readings.is_empty() {
+            return phrase_query(grams, &chars).map(|q| self.labeled(grams, &label, q));
+        }
+        let alternatives: Vec<(usize, Vec<String>)> = chars
+            .iter()
+            .map(|(i, c)| {
+                let mut forms = vec![c.clone()];
+                forms.extend(readings.iter().filter(|(j, _)| j == i).map(|(_, r)| r.to_string()));
+                (*i, forms)
+            })
+            .collect();
+        if let [(_, forms)] = alternatives.as_slice() {
+            let terms = forms.iter().map(|f| term_query(grams, f)).collect();
+            return combine(terms, Occur::Should).map(|q| self.labeled(grams, &label, q));
+        }
+        let patterns = alternatives
+            .into_iter()
+            .map(|(i, forms)| {
+                (i, format!("(?:{})", forms.iter().map(|f| regex_escape(f)).collect::<Vec<_>>().join("|")))
+            })
+            .collect();
+        let query = tantivy::query::RegexPhraseQuery::new_with_offset(grams, patterns);
+        Some(self.labeled(grams, &label, boxed(query)))
     }
 
     /// An unquoted Han run: its words (all, or any in any-term mode) in the word fields, or the

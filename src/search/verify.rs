@@ -21,7 +21,8 @@ pub(crate) fn comparable(text: &str) -> String {
         .map(|c| match c as u32 {
             0xFF01..=0xFF5E => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
             0x3000 => ' ',
-            _ => c,
+            // One form for a character written either way (於 / 于, 乾 / 干).
+            _ => normalize::shared_reading(c).unwrap_or(c),
         })
         .flat_map(char::to_lowercase)
         .collect()
