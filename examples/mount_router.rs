@@ -13,7 +13,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let app = axum::Router::new()
         .route("/", axum::routing::get(|| async { "the host application" }))
-        .nest("/search", sou::serve::router(index, sou::serve::ServeLimits::default()));
+        .nest("/search", sou::serve::router(index, sou::serve::ServeOptions::default()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let server = tokio::spawn(async move { axum::serve(listener, app).await });

@@ -66,6 +66,25 @@ struct ServeArgs {
     /// Address to listen on (port 0 picks a free port).
     #[arg(long, default_value = "127.0.0.1:7700")]
     addr: std::net::SocketAddr,
+    /// Allow an address other machines can reach (not loopback). Set a token too.
+    #[arg(long)]
+    public: bool,
+    /// Require `Authorization: Bearer TOKEN` on every API request, the token being the first
+    /// line of FILE (also: the SOU_TOKEN environment variable). Not an argument, which other
+    /// users could read in the process list.
+    #[arg(long, value_name = "FILE")]
+    token_file: Option<PathBuf>,
+    /// Also answer requests for this host name (a reverse proxy's, say); repeatable. Others
+    /// are refused, so web pages cannot reach the server by rebinding their own domain.
+    #[arg(long, value_name = "NAME")]
+    allow_host: Vec<String>,
+    /// Let web pages from this origin call the API (CORS), e.g. https://example.org; `*` for
+    /// any; repeatable. Default: none.
+    #[arg(long, value_name = "ORIGIN")]
+    cors_origin: Vec<String>,
+    /// No request log on stderr.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Args)]
@@ -529,10 +548,43 @@ fn analyze(args: AnalyzeArgs) -> Result<Outcome> {
 
 #[cfg(feature = "serve")]
 fn serve(args: ServeArgs) -> Result<Outcome> {
+    let token = match &args.token_file {
+        Some(file) => {
+            let text = std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+            Some(text.lines().next().unwrap_or_default().trim().to_string())
+        }
+        None => std::env::var("SOU_TOKEN").ok(),
+    };
+    if token.as_deref() == Some("") {
+        anyhow::bail!("the access token is empty");
+    }
+    let public = !args.addr.ip().is_loopback();
+    if public && !args.public {
+        anyhow::bail!(
+            "{} is reachable from other machines: add --public to serve there (and --token-file to require a token)",
+            args.addr
+        );
+    }
     let options = OpenOptions { reload_on_commit: true, ..OpenOptions::default() };
     let index = open_for_search(args.index.as_deref(), options)?;
     let location = index.path().display().to_string();
-    sou::serve::serve(index, args.addr, sou::serve::ServeLimits::default(), |addr| {
+    if public {
+        let protection = if token.is_some() {
+            "a token is required"
+        } else {
+            "WITHOUT a token: anyone who can reach it can read the index"
+        };
+        eprintln!("sou: warning: serving on {}, reachable from other machines; {protection}", args.addr);
+    }
+    let options = sou::serve::ServeOptions {
+        allowed_hosts: args.allow_host,
+        token,
+        cors_origins: args.cors_origin,
+        log_requests: !args.quiet,
+        allow_public: args.public,
+        ..sou::serve::ServeOptions::default()
+    };
+    sou::serve::serve(index, args.addr, options, move |addr| {
         eprintln!("sou: serving {location} on http://{addr}/ (Ctrl-C to stop)");
     })
     .with_context(|| format!("cannot serve on {}", args.addr))?;

@@ -89,6 +89,8 @@ pub use eval::{
     EvalReport, Qrels, QueryLine, QueryScores, mrr_at, ndcg_at, read_queries, read_queries_lenient, recall_at,
 };
 pub use index::{Batch, DEFAULT_WRITER_MEMORY, Index, OpenOptions, Rebuild, Stats};
-pub use search::{AUTO_ANY_TERMS, Hit, MatchedPart, Query, SearchResults, Snippets, SortBy};
+pub use search::{
+    AUTO_ANY_TERMS, FieldHighlights, Hit, MarkedDocument, MatchedPart, Query, SearchResults, Snippets, SortBy,
+};
 pub use snippet::Snippet;
 pub use sync::{DEFAULT_MAX_FILE_BYTES, FileProblem, NoProgress, ProblemKind, SyncOptions, SyncProgress, SyncReport};

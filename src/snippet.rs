@@ -130,6 +130,23 @@ fn is_clause_end(c: char) -> bool {
     matches!(c, '，' | '、' | '：' | ',' | ':')
 }
 
+/// Sorted, non-overlapping byte ranges of `text` as character ranges, in one pass.
+pub fn char_ranges(text: &str, ranges: &[(usize, usize)]) -> Vec<[usize; 2]> {
+    let mut out = Vec::with_capacity(ranges.len());
+    let (mut byte, mut chars) = (0, 0);
+    let mut advance = |to: usize| {
+        chars += text[byte..to].chars().count();
+        byte = to;
+        chars
+    };
+    for &(start, end) in ranges {
+        let start = advance(start);
+        let end = advance(end);
+        out.push([start, end]);
+    }
+    out
+}
+
 /// Cuts a fragment of at most `max_chars` characters (plus ellipses) from `text`, around the
 /// densest cluster of `matches` (byte ranges from [`Highlighter::find`]).
 pub fn make_snippet(text: &str, matches: &[(usize, usize)], max_chars: usize) -> Snippet {

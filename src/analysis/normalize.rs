@@ -390,7 +390,7 @@ static SHARED_SET: std::sync::LazyLock<CharSet> =
     std::sync::LazyLock::new(|| CharSet::new(SHARED_CHARS.keys().copied()));
 
 /// The Simplified reading of a character that Simplified text also uses as it is (see
-/// [`SHARED_CHARS`]): 於 → 于, 乾 → 干, 徵 → 征.
+/// `SHARED_CHARS`): 於 → 于, 乾 → 干, 徵 → 征.
 pub fn shared_reading(c: char) -> Option<char> {
     // All are Han; most characters are ruled out without touching the table.
     if !is_han(c) {

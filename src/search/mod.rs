@@ -15,9 +15,10 @@ use tantivy::{DocAddress, Order, Score, TantivyDocument, Term};
 
 use crate::analysis::{is_function_word, latin, normalize, script};
 use crate::date::Date;
+use crate::document::Document;
 use crate::error::Result;
 use crate::index::Index;
-use crate::snippet::{Highlighter, Snippet, make_snippet};
+use crate::snippet::{Highlighter, Snippet, char_ranges, make_snippet};
 use crate::syntax::{self, Atom, Clause, Scope};
 
 /// Queries with more words than this are matched in any-term mode automatically, so a pasted
@@ -69,11 +70,11 @@ pub enum SortBy {
 #[derive(Debug, Clone)]
 pub struct Query {
     text: String,
-    limit: usize,
-    offset: usize,
+    pub(crate) limit: usize,
+    pub(crate) offset: usize,
     any: bool,
-    since: Option<Date>,
-    until: Option<Date>,
+    pub(crate) since: Option<Date>,
+    pub(crate) until: Option<Date>,
     sort: SortBy,
     snippet_chars: usize,
     explain: bool,
@@ -931,7 +932,43 @@ fn build(
     Ok((boxed(BooleanQuery::new(top)), builder.highlighter, any))
 }
 
+/// A stored document with a query's matches marked in its title and texts: what a reader
+/// sees on opening a hit.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MarkedDocument {
+    /// The document.
+    #[serde(flatten)]
+    pub document: Document,
+    /// The query's matches, as character ranges `[start, end)` into each field.
+    pub highlights: FieldHighlights,
+}
+
+/// Character ranges `[start, end)` of matches, by field.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldHighlights {
+    /// In the title.
+    pub title: Vec<[usize; 2]>,
+    /// In the Chinese text.
+    pub zh: Vec<[usize; 2]>,
+    /// In the English text.
+    pub en: Vec<[usize; 2]>,
+}
+
 impl Index {
+    /// The document `id` with the matches of `query` marked in its whole title and texts
+    /// (hits carry only snippets), or `None` when no document has that id.
+    pub fn marked_document(&self, id: &str, query: &Query) -> Result<Option<MarkedDocument>> {
+        let Some(document) = self.document(id)? else { return Ok(None) };
+        if query.text.trim().is_empty() {
+            return Ok(Some(MarkedDocument { document, highlights: FieldHighlights::default() }));
+        }
+        let (_, highlighter, _) = build(self, query, &mut Vec::new())?;
+        let marks = |text: &str| char_ranges(text, &highlighter.find(text));
+        let highlights =
+            FieldHighlights { title: marks(&document.title), zh: marks(&document.zh), en: marks(&document.en) };
+        Ok(Some(MarkedDocument { document, highlights }))
+    }
+
     /// Runs a search.
     pub fn search(&self, request: &Query) -> Result<SearchResults> {
         let started = Instant::now();

@@ -1,28 +1,26 @@
-//! `sou serve`: an HTTP JSON API over one index and a self-contained search page.
+//! `sou serve`: an HTTP JSON API over one index and a search page, as a router other axum
+//! applications can mount and as a server safe to leave running.
 //!
-//! The index is opened once; its reader reloads when another process commits. Searches run on
-//! tokio's blocking pool with a time limit. Requests never name files: the only routes are the
-//! embedded page and the API, whose document lookup goes through the index by id.
+//! Layout: `api` answers the routes (searches and lookups on tokio's blocking pool, with a
+//! time limit), `guard` wraps them (Host check against DNS rebinding, optional token, CORS
+//! only when asked, security headers, JSON for every error, request log), and the page is three
+//! embedded files that use relative URLs only, so it works under any prefix. Requests never
+//! name files: the only routes are the page, the API and its OpenAPI document.
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
+mod api;
+mod guard;
+
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::extract::{Path, Query as QueryParams, State};
-use axum::http::{StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::Router;
 use axum::routing::get;
-use axum::{Json, Router};
-use serde::Serialize;
 
 /// The axum this router is built with: mount [`router`] in an application of the same version.
 pub use axum;
 
-use crate::date::Date;
-use crate::error::Error;
 use crate::index::Index;
-use crate::search::{Query, SearchResults, SortBy};
 
 /// Limits on what one request may ask for.
 #[derive(Debug, Clone)]
@@ -43,167 +41,115 @@ impl Default for ServeLimits {
     }
 }
 
-struct AppState {
-    index: Index,
-    limits: ServeLimits,
+/// How a [`router`] or [`serve`] behaves. `Default` suits a router mounted in an application
+/// that does its own access control: no Host check, no token, no CORS, no request log.
+#[derive(Debug, Clone, Default)]
+pub struct ServeOptions {
+    /// Limits on one request.
+    pub limits: ServeLimits,
+    /// The address the server listens on. When set, a request whose `Host` header names
+    /// neither that address, nor `localhost` (for a loopback address), nor one of
+    /// [`ServeOptions::allowed_hosts`] is refused with 403: a web page cannot rebind its own
+    /// domain to this machine and read the index through the user's browser. [`serve`] sets
+    /// it to the address it bound.
+    pub listen_addr: Option<SocketAddr>,
+    /// Further host names accepted in `Host` (a reverse proxy's name, say), without port.
+    pub allowed_hosts: Vec<String>,
+    /// When set, every `/api/` request must carry `Authorization: Bearer TOKEN`.
+    pub token: Option<String>,
+    /// Origins allowed to call the API from other web pages (CORS); `*` allows any. Empty:
+    /// no CORS headers at all.
+    pub cors_origins: Vec<String>,
+    /// Log one line per request to stderr.
+    pub log_requests: bool,
+    /// Allow [`serve`] to listen on a non-loopback address (reachable from other machines).
+    pub allow_public: bool,
 }
 
-type Shared = Arc<AppState>;
-
-const PAGE: &str = include_str!("serve_page.html");
-
-/// An API error: a status code and a JSON body `{"error": message}`.
-struct ApiError(StatusCode, String);
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.0, Json(serde_json::json!({ "error": self.1 }))).into_response()
-    }
+/// The routes, with the page at `/`. Mount it under a prefix with [`mount`] (or
+/// `Router::nest`, which leaves `prefix/` with a trailing slash unrouted); the page works there
+/// too.
+///
+/// The router sees every new commit of the index by itself, however the [`Index`] was opened:
+/// it reloads the reader when the last check is more than a quarter of a second old.
+pub fn router(index: Index, options: ServeOptions) -> Router {
+    let state = Arc::new(api::AppState::new(index, options.limits.clone()));
+    let guard = Arc::new(guard::Guard::new(&options));
+    let routes = Router::new()
+        .route("/", get(api::page))
+        .route("/page.js", get(api::script))
+        .route("/page.css", get(api::style))
+        .route("/api/search", get(api::search))
+        .route("/api/stats", get(api::stats))
+        .route("/api/doc/{*id}", get(api::document))
+        .route("/api/openapi.json", get(api::openapi))
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
+        .with_state(state);
+    guard::wrap(routes, guard)
 }
 
-impl From<Error> for ApiError {
-    fn from(e: Error) -> Self {
-        match e {
-            Error::Query(_) | Error::Date(_) => ApiError(StatusCode::BAD_REQUEST, e.to_string()),
-            other => ApiError(StatusCode::INTERNAL_SERVER_ERROR, other.to_string()),
-        }
-    }
-}
-
-fn bad_request(message: impl Into<String>) -> ApiError {
-    ApiError(StatusCode::BAD_REQUEST, message.into())
-}
-
-/// The search response: the same hit objects as `sou search --json`, plus totals.
-#[derive(Serialize)]
-struct SearchResponse {
-    query: String,
-    limit: usize,
-    offset: usize,
-    #[serde(flatten)]
-    results: SearchResults,
-}
-
-fn number(params: &HashMap<String, String>, name: &str, default: usize, max: usize) -> Result<usize, ApiError> {
-    match params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
-        None => Ok(default),
-        Some(v) => {
-            let n: usize = v.parse().map_err(|_| bad_request(format!("{name} must be a whole number, not {v:?}")))?;
-            if n > max {
-                return Err(bad_request(format!("{name} must be at most {max}")));
-            }
-            Ok(n)
-        }
-    }
-}
-
-fn date(params: &HashMap<String, String>, name: &str) -> Result<Option<Date>, ApiError> {
-    match params.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => Date::parse_strict(v).map(Some).map_err(|e| bad_request(format!("{name}: {e}"))),
-    }
-}
-
-fn flag(params: &HashMap<String, String>, name: &str) -> bool {
-    params.get(name).is_some_and(|v| matches!(v.as_str(), "1" | "true" | "yes" | "on"))
-}
-
-async fn search(
-    State(state): State<Shared>,
-    QueryParams(params): QueryParams<HashMap<String, String>>,
-) -> Result<Json<SearchResponse>, ApiError> {
-    let limits = &state.limits;
-    let text = params.get("q").map(|q| q.trim().to_string()).unwrap_or_default();
-    if text.is_empty() {
-        return Err(bad_request("missing query: add ?q=..."));
-    }
-    if text.chars().count() > limits.max_query_chars {
-        return Err(bad_request(format!("query longer than {} characters", limits.max_query_chars)));
-    }
-    let limit = number(&params, "limit", 10, limits.max_limit)?;
-    let offset = number(&params, "offset", 0, limits.max_offset)?;
-    let sort = match params.get("sort").map(String::as_str) {
-        None | Some("") | Some("relevance") => SortBy::Relevance,
-        Some("date") => SortBy::Date,
-        Some(other) => return Err(bad_request(format!("sort must be relevance or date, not {other:?}"))),
+/// Mounts `sou` (a [`router`]) in `app` under `prefix` (`/search`), as `Router::nest` does,
+/// and also answers `prefix/`, which `nest` leaves unrouted, by redirecting to `prefix`.
+pub fn mount(app: Router, prefix: &str, sou: Router) -> Router {
+    let prefix = prefix.trim_end_matches('/').to_string();
+    let bare = prefix.clone();
+    let to_bare = move |axum::extract::OriginalUri(uri): axum::extract::OriginalUri| async move {
+        let query = uri.query().map(|q| format!("?{q}")).unwrap_or_default();
+        axum::response::Redirect::permanent(&format!("{bare}{query}"))
     };
-    let query = Query::new(text.clone())
-        .limit(limit)
-        .offset(offset)
-        .any(flag(&params, "any"))
-        .since(date(&params, "since")?)
-        .until(date(&params, "until")?)
-        .sort(sort);
-    let worker = Arc::clone(&state);
-    let task = tokio::task::spawn_blocking(move || worker.index.search(&query));
-    let results = match tokio::time::timeout(limits.timeout, task).await {
-        Err(_) => return Err(ApiError(StatusCode::SERVICE_UNAVAILABLE, "search timed out".into())),
-        Ok(Err(join)) => return Err(ApiError(StatusCode::INTERNAL_SERVER_ERROR, join.to_string())),
-        Ok(Ok(results)) => results?,
-    };
-    Ok(Json(SearchResponse { query: text, limit, offset, results }))
+    app.route(&format!("{prefix}/"), get(to_bare)).nest(&prefix, sou)
 }
 
-async fn stats(State(state): State<Shared>) -> Result<Response, ApiError> {
-    Ok(Json(state.index.stats()?).into_response())
-}
-
-async fn document(State(state): State<Shared>, Path(id): Path<String>) -> Result<Response, ApiError> {
-    match state.index.document(&id)? {
-        Some(doc) => Ok(Json(doc).into_response()),
-        None => Err(ApiError(StatusCode::NOT_FOUND, format!("no document with id {id:?}"))),
-    }
-}
-
-async fn page() -> impl IntoResponse {
-    (
-        [(header::CACHE_CONTROL, "no-cache"), (header::CONTENT_SECURITY_POLICY, "default-src 'self' 'unsafe-inline'")],
-        Html(PAGE),
-    )
-}
-
-async fn not_found() -> ApiError {
-    ApiError(StatusCode::NOT_FOUND, "no such route: try / or /api/search?q=".into())
-}
-
-/// Logs one line per request to stderr.
-async fn log(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
-    let started = Instant::now();
-    let line = format!("{} {}", request.method(), request.uri());
-    let response = next.run(request).await;
-    eprintln!("sou: {line} -> {} in {:.1} ms", response.status().as_u16(), started.elapsed().as_secs_f64() * 1e3);
-    response
-}
-
-/// The routes, for a server or a test.
-pub fn router(index: Index, limits: ServeLimits) -> Router {
-    let state = Arc::new(AppState { index, limits });
-    Router::new()
-        .route("/", get(page))
-        .route("/api/search", get(search))
-        .route("/api/stats", get(stats))
-        .route("/api/doc/{*id}", get(document))
-        .fallback(not_found)
-        .layer(axum::middleware::from_fn(log))
-        .with_state(state)
+/// Whether listening on `ip` exposes the server to other machines.
+fn is_public(ip: IpAddr) -> bool {
+    !ip.is_loopback()
 }
 
 /// Serves `index` on `addr` until Ctrl-C. `ready` is called with the bound address (useful with
-/// port 0).
+/// port 0). Refuses a non-loopback `addr` unless [`ServeOptions::allow_public`].
+///
+/// Blocks the calling thread. Called from inside a tokio runtime, it runs the server on a
+/// runtime of its own in another thread (it never panics there); async code should rather
+/// use [`serve_listener`].
 pub fn serve(
     index: Index,
     addr: SocketAddr,
-    limits: ServeLimits,
-    ready: impl FnOnce(SocketAddr),
+    options: ServeOptions,
+    ready: impl FnOnce(SocketAddr) + Send + 'static,
 ) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
-    runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        ready(listener.local_addr()?);
-        axum::serve(listener, router(index, limits))
-            .with_graceful_shutdown(async {
+    if is_public(addr.ip()) && !options.allow_public {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::PermissionDenied,
+            format!("{addr} is reachable from other machines: allow it explicitly (`sou serve --public`)"),
+        ));
+    }
+    let run = move || -> std::io::Result<()> {
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            ready(listener.local_addr()?);
+            serve_listener(listener, index, options, async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await
-    })
+        })
+    };
+    if tokio::runtime::Handle::try_current().is_ok() {
+        // block_on inside a runtime panics: give the server a thread of its own.
+        return std::thread::spawn(run).join().unwrap_or_else(|_| Err(std::io::Error::other("the server panicked")));
+    }
+    run()
+}
+
+/// Serves `index` on a bound listener until `shutdown` completes, in the caller's runtime.
+/// The Host check uses the listener's address.
+pub async fn serve_listener(
+    listener: tokio::net::TcpListener,
+    index: Index,
+    mut options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    options.listen_addr = Some(listener.local_addr()?);
+    axum::serve(listener, router(index, options)).with_graceful_shutdown(shutdown).await
 }

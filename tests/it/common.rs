@@ -164,8 +164,14 @@ impl Drop for Server {
 impl Server {
     /// `sou serve` on an ephemeral loopback port in the fixture folder.
     pub fn start(f: &Fixture) -> Server {
+        Server::start_with(f, &[], &[])
+    }
+
+    /// `sou serve` with more arguments and environment variables.
+    pub fn start_with(f: &Fixture, args: &[&str], env: &[(&str, &str)]) -> Server {
         let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("sou"));
-        cmd.current_dir(f.dir.path()).args(["serve", "--addr", "127.0.0.1:0"]);
+        cmd.current_dir(f.dir.path()).args(["serve", "--addr", "127.0.0.1:0"]).args(args);
+        cmd.env_remove("SOU_TOKEN").envs(env.iter().copied());
         Server::spawn(cmd)
     }
 
@@ -192,16 +198,57 @@ impl Server {
 
     /// GET `path`: the status and the body as JSON (or as a JSON string when it is not JSON).
     pub fn get(&self, path: &str) -> (u16, serde_json::Value) {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(std::time::Duration::from_secs(30)))
-            .build()
-            .into();
-        let mut response = agent.get(&format!("{}{path}", self.base)).call().unwrap();
-        let status = response.status().as_u16();
-        let body = response.body_mut().read_to_string().unwrap();
-        (status, serde_json::from_str(&body).unwrap_or(serde_json::Value::String(body)))
+        let reply = request(&self.base, "GET", path, &[]);
+        (reply.status, reply.json())
     }
+
+    /// A request with extra headers.
+    pub fn request(&self, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
+        request(&self.base, method, path, headers)
+    }
+}
+
+/// An HTTP answer: status, headers (names lowercase) and body.
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Reply {
+    /// The body as JSON, or as a JSON string when it is not JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or(serde_json::Value::String(self.body.clone()))
+    }
+
+    /// The first value of header `name` (lowercase).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+}
+
+/// `method` `base` + `path` with `headers`, 30 s at most, any status accepted.
+pub fn request(base: &str, method: &str, path: &str, headers: &[(&str, &str)]) -> Reply {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(std::time::Duration::from_secs(30)))
+        .max_redirects(0)
+        .build()
+        .into();
+    let url = format!("{base}{path}");
+    let mut builder = ureq::http::Request::builder().method(method).uri(&url);
+    for (name, value) in headers {
+        builder = builder.header(*name, *value);
+    }
+    let mut response = agent.run(builder.body(()).unwrap()).unwrap();
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(n, v)| (n.as_str().to_string(), v.to_str().unwrap_or_default().to_string()))
+        .collect();
+    let body = response.body_mut().read_to_string().unwrap_or_default();
+    Reply { status, headers, body }
 }
 
 /// Skips a test that needs something this machine lacks, saying so where `cargo test` shows it
