@@ -755,11 +755,20 @@ fn news_mix_dict_index(corpora: &[Corpus]) -> Option<PathBuf> {
 
 /// Requests per second and latency of `sou serve` under load from this (second) process: 4
 /// client threads on loopback, a mixed query set, for 10 seconds.
+///
+/// `SOU_SERVE_BIN` and `SOU_SERVE_INDEX` measure another build (a previous release, with an
+/// index of its own analyzer version) the same way; `SOU_SERVE_ARGS` adds arguments.
 fn serve_section(corpora: &[Corpus]) {
     use std::io::BufRead as _;
-    let Some(dir) = news_mix_index(corpora) else { return };
-    let mut server = Command::new(SOU)
-        .args(["serve", "--addr", "127.0.0.1:0", "--index"])
+    let Some(own_index) = news_mix_index(corpora) else { return };
+    let binary = std::env::var("SOU_SERVE_BIN").unwrap_or_else(|_| SOU.to_string());
+    let dir = std::env::var_os("SOU_SERVE_INDEX").map(PathBuf::from).unwrap_or(own_index);
+    let extra = std::env::var("SOU_SERVE_ARGS").unwrap_or_default();
+    eprintln!("bench: serving {} with {binary} {extra}", dir.display());
+    let mut server = Command::new(&binary)
+        .args(["serve", "--addr", "127.0.0.1:0"])
+        .args(extra.split_whitespace())
+        .arg("--index")
         .arg(&dir)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
