@@ -1009,13 +1009,9 @@ impl Index {
             } else {
                 None
             };
-            let title_highlights: Vec<[usize; 2]> = if wants_snippets {
-                highlighter.find(&doc.title).into_iter().map(|(s, e)| [s, e]).collect()
-            } else {
-                Vec::new()
-            };
-            let chars = |byte: usize| doc.title[..byte].chars().count();
-            let title_char_highlights = title_highlights.iter().map(|&[s, e]| [chars(s), chars(e)]).collect();
+            let title_matches = if wants_snippets { highlighter.find(&doc.title) } else { Vec::new() };
+            let title_highlights = title_matches.iter().map(|&(s, e)| [s, e]).collect();
+            let title_char_highlights = char_ranges(&doc.title, &title_matches);
             hits.push(Hit {
                 rank: request.offset + i + 1,
                 score,

@@ -92,14 +92,15 @@ fn the_server_sees_a_new_commit_without_restarting() {
     assert_eq!(before["total"], 0);
     f.write("corpus/new.txt", "新\n\n新文件提到稀土出口。\n");
     f.index();
+    eventually("the new document never showed up", || server.get("/api/search?q=%E7%A8%80%E5%9C%9F").1["total"] == 1);
+}
+
+/// Waits, at most 10 s, until `done` holds; fails with `failure` otherwise.
+fn eventually(failure: &str, mut done: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let (_, after) = server.get("/api/search?q=%E7%A8%80%E5%9C%9F");
-        if after["total"] == 1 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the new document never showed up");
-        std::thread::sleep(Duration::from_millis(100));
+    while !done() {
+        assert!(Instant::now() < deadline, "{failure}");
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -334,11 +335,9 @@ fn a_router_on_a_plain_open_index_sees_commits_made_through_another_handle() {
     let server = InProcess::start(sou::serve::router(sou::Index::open(&path).unwrap(), Default::default()));
     assert_eq!(server.get("/api/search?q=%E7%A8%80%E5%9C%9F").json()["total"], 0);
     writer.add_documents([sou::Document::new("b", "第二篇").with_text("新文件提到稀土出口。")]).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while server.get("/api/search?q=%E7%A8%80%E5%9C%9F").json()["total"] != 1 {
-        assert!(Instant::now() < deadline, "the router never saw the commit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    eventually("the router never saw the commit", || {
+        server.get("/api/search?q=%E7%A8%80%E5%9C%9F").json()["total"] == 1
+    });
 }
 
 #[test]
