@@ -449,7 +449,8 @@ fn search(args: SearchArgs) -> Result<Outcome> {
     }
     write_results(&mut out, &results, format, color, "1")?;
     out.flush()?;
-    eprintln!("sou: {} of {} hits in {:.1} ms", results.hits.len(), results.total, results.elapsed_ms);
+    let more = if results.total_is_lower_bound { "+" } else { "" };
+    eprintln!("sou: {} of {}{more} hits in {:.1} ms", results.hits.len(), results.total, results.elapsed_ms);
     Ok(if results.hits.is_empty() { Outcome::Partial } else { Outcome::Success })
 }
 

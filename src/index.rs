@@ -118,6 +118,8 @@ pub struct Index {
     pub(crate) fields: Fields,
     pub(crate) reader: IndexReader,
     pub(crate) segmenter: Segmenter,
+    /// Bounds of the Chinese evidence per cell of documents, kept between searches.
+    pub(crate) cells: std::sync::Arc<crate::search::CellCache>,
     stamp: Stamp,
     options: OpenOptions,
 }
@@ -361,7 +363,8 @@ impl Index {
         analysis::register(&inner, &segmenter);
         let policy = if options.reload_on_commit { ReloadPolicy::OnCommitWithDelay } else { ReloadPolicy::Manual };
         let reader = inner.reader_builder().reload_policy(policy).try_into().map_err(|e| open_error(path, e))?;
-        Ok(Index { path: path.into(), inner, fields, reader, segmenter, stamp, options })
+        let cells = Default::default();
+        Ok(Index { path: path.into(), inner, fields, reader, segmenter, cells, stamp, options })
     }
 
     /// Where the index lives.

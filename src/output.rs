@@ -145,6 +145,7 @@ mod tests {
             };
         SearchResults {
             total: 1,
+            total_is_lower_bound: false,
             hits: vec![Hit {
                 rank: 1,
                 id: "a.txt".into(),

@@ -20,9 +20,10 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use tantivy::fastfield::AliveBitSet;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
-use tantivy::postings::Postings;
+use tantivy::postings::{Postings, SegmentPostings};
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
@@ -144,17 +145,26 @@ pub(crate) struct ChineseQuery {
     /// without it (all-terms mode: "the exact string ranks first"): each found adds more than
     /// all the evidence together can.
     pub exact: Vec<String>,
+    /// Where the index keeps the evidence's cell bounds between searches.
+    pub cells: Option<Arc<CellCache>>,
 }
 
-/// Where one piece of evidence is, per segment: `(doc, count)` in document order.
-type Hits = HashMap<SegmentId, Vec<(DocId, u32)>>;
-
+/// One piece of evidence ready to score.
 struct Scored {
-    /// How explanations name it: `zh:法律`, `grams:法`, `grams:"省行政区"`.
+    /// How explanations name it: `zh:法律`, `grams:法`.
     label: String,
-    /// idf × weight × (k1 + 1).
+    term: Term,
+    /// idf × weight × (k1 + 1): more than the piece can add to any document.
     factor: Score,
-    hits: Hits,
+}
+
+/// A run whose exact string ranks a document above every document without it.
+struct ExactRun {
+    label: String,
+    /// Its characters in the character field, for the cell bounds.
+    chars: Vec<Term>,
+    phrase: Box<dyn Weight>,
+    bonus: Score,
 }
 
 impl ChineseQuery {
@@ -166,37 +176,8 @@ impl ChineseQuery {
         }
     }
 
-    /// Where a piece of evidence occurs in every segment.
-    fn hits(&self, searcher: &Searcher, evidence: &Evidence) -> tantivy::Result<Hits> {
-        let mut hits = HashMap::new();
-        for segment in searcher.segment_readers() {
-            let mut found = Vec::new();
-            let term = self.term(evidence);
-            let inverted = segment.inverted_index(term.field())?;
-            if let Some(mut postings) = inverted.read_postings(&term, IndexRecordOption::WithFreqs)? {
-                while postings.doc() != TERMINATED {
-                    found.push((postings.doc(), postings.term_freq()));
-                    postings.advance();
-                }
-            }
-            if !found.is_empty() {
-                hits.insert(segment.segment_id(), found);
-            }
-        }
-        Ok(hits)
-    }
-}
-
-fn idf(doc_freq: u64, docs: u64) -> Score {
-    let doc_freq = doc_freq.min(docs);
-    (1.0 + ((docs - doc_freq) as Score + 0.5) / (doc_freq as Score + 0.5)).ln()
-}
-
-impl Query for ChineseQuery {
-    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
-        let searcher = enable_scoring
-            .searcher()
-            .ok_or_else(|| tantivy::TantivyError::InvalidArgument("Chinese ranking needs a searcher".into()))?;
+    /// The weight: each distinct piece of evidence with its idf, and the exact runs.
+    fn chinese_weight(&self, searcher: &Searcher, scoring: bool) -> tantivy::Result<ChineseWeight> {
         let docs: u64 = searcher.segment_readers().iter().map(|s| u64::from(s.max_doc())).sum();
         let tokens = |field: Field| -> tantivy::Result<u64> {
             let mut total = 0;
@@ -219,8 +200,8 @@ impl Query for ChineseQuery {
         }
         let mut scored = Vec::with_capacity(merged.len());
         for (evidence, weight) in &merged {
-            let hits = self.hits(searcher, evidence)?;
-            let doc_freq: u64 = hits.values().map(|h| h.len() as u64).sum();
+            let term = self.term(evidence);
+            let doc_freq = searcher.doc_freq(&term)?;
             if doc_freq == 0 {
                 continue;
             }
@@ -230,43 +211,46 @@ impl Query for ChineseQuery {
                 Evidence::Word(w) => format!("zh:{w}"),
                 Evidence::Char(c) => format!("grams:{c}"),
             };
-            scored.push(Scored { label, factor, hits });
+            scored.push(Scored { label, term, factor });
         }
         // Every piece adds less than its factor (tf / (tf + norm) < 1): an exact run is worth
         // more than all of them, and the rest of a query (Latin words) rarely nears 50.
-        let bound: Score = scored.iter().map(|p| p.factor).sum::<Score>() + 50.0;
+        let bonus: Score = scored.iter().map(|p| p.factor).sum::<Score>() + 50.0;
         let mut exact = Vec::new();
         for run in &self.exact {
-            let terms: Vec<Term> =
+            let chars: Vec<Term> =
                 run.chars().map(|c| Term::from_field_text(self.grams, c.encode_utf8(&mut [0; 4]))).collect();
-            if terms.len() < 2 {
+            if chars.len() < 2 {
                 continue;
             }
-            let phrase = tantivy::query::PhraseQuery::new(terms);
-            let weight = phrase.weight(EnableScoring::disabled_from_searcher(searcher))?;
-            let mut hits: Hits = HashMap::new();
-            for segment in searcher.segment_readers() {
-                let mut scorer = weight.scorer(segment, 1.0)?;
-                let mut found = Vec::new();
-                while scorer.doc() != TERMINATED {
-                    found.push((scorer.doc(), 1));
-                    scorer.advance();
-                }
-                if !found.is_empty() {
-                    hits.insert(segment.segment_id(), found);
-                }
-            }
-            exact.push(Scored { label: format!("grams:\"{run}\" (the exact string)"), factor: bound, hits });
+            let phrase = tantivy::query::PhraseQuery::new(chars.clone())
+                .weight(EnableScoring::disabled_from_searcher(searcher))?;
+            exact.push(ExactRun { label: format!("grams:\"{run}\" (the exact string)"), chars, phrase, bonus });
         }
-        Ok(Box::new(ChineseWeight {
+        Ok(ChineseWeight {
             zh: self.zh,
             grams: self.grams,
             params: self.params,
             average_length: average_length.max(1.0),
             scored: Arc::new(scored),
             exact: Arc::new(exact),
-            scoring: enable_scoring.is_scoring_enabled(),
-        }))
+            scoring,
+            cells: self.cells.clone(),
+        })
+    }
+}
+
+fn idf(doc_freq: u64, docs: u64) -> Score {
+    let doc_freq = doc_freq.min(docs);
+    (1.0 + ((docs - doc_freq) as Score + 0.5) / (doc_freq as Score + 0.5)).ln()
+}
+
+impl Query for ChineseQuery {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let searcher = enable_scoring
+            .searcher()
+            .ok_or_else(|| tantivy::TantivyError::InvalidArgument("Chinese ranking needs a searcher".into()))?;
+        Ok(Box::new(self.chinese_weight(searcher, enable_scoring.is_scoring_enabled())?))
     }
 }
 
@@ -276,80 +260,119 @@ struct ChineseWeight {
     params: Params,
     average_length: Score,
     scored: Arc<Vec<Scored>>,
-    /// Documents holding each exact run, with the bonus it brings.
-    exact: Arc<Vec<Scored>>,
+    exact: Arc<Vec<ExactRun>>,
     scoring: bool,
+    cells: Option<Arc<CellCache>>,
+}
+
+/// What a piece of evidence found `count` times adds to a document of `length`, as a share of
+/// its factor: below 1, and the higher the more often and the shorter the document.
+fn saturation(params: Params, average_length: Score, count: u32, length: u32) -> Score {
+    let Params { k1, b } = params;
+    let tf = count as Score;
+    tf / (tf + k1 * (1.0 - b + b * length as Score / average_length))
 }
 
 impl ChineseWeight {
-    /// Every matching live document of the segment with its score, in document order.
-    /// What each piece of evidence adds to `doc`'s score, given how often it occurs there.
-    fn contribution(
-        &self,
-        piece: &Scored,
-        count: u32,
-        zh: &FieldNormReader,
-        grams: &FieldNormReader,
-        doc: DocId,
-    ) -> Score {
-        let Params { k1, b } = self.params;
-        let length = (zh.fieldnorm(doc) + 2 * grams.fieldnorm(doc)) as Score;
-        let tf = count as Score;
-        piece.factor * tf / (tf + k1 * (1.0 - b + b * length / self.average_length))
+    fn segment_scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<ChineseScorer> {
+        let mut cursors = Vec::with_capacity(self.scored.len());
+        for (piece, scored) in self.scored.iter().enumerate() {
+            let inverted = reader.inverted_index(scored.term.field())?;
+            if let Some(postings) = inverted.read_postings(&scored.term, IndexRecordOption::WithFreqs)? {
+                cursors.push(Cursor { postings, piece, factor: scored.factor * boost });
+            }
+        }
+        let mut exact = Vec::with_capacity(self.exact.len());
+        for run in self.exact.iter() {
+            exact.push((run.phrase.scorer(reader, 1.0)?, run.bonus * boost));
+        }
+        let mut scorer = ChineseScorer {
+            cursors,
+            exact,
+            zh: reader.get_fieldnorms_reader(self.zh)?,
+            grams: reader.get_fieldnorms_reader(self.grams)?,
+            params: self.params,
+            average_length: self.average_length,
+            alive: reader.alive_bitset().cloned(),
+            scoring: self.scoring,
+            doc: 0,
+        };
+        scorer.doc = scorer.first_at_or_after(0);
+        Ok(scorer)
     }
 
-    fn scores(&self, reader: &SegmentReader) -> tantivy::Result<Vec<(DocId, Score)>> {
-        let id = reader.segment_id();
-        let zh = reader.get_fieldnorms_reader(self.zh)?;
-        let grams = reader.get_fieldnorms_reader(self.grams)?;
-        let mut totals: Vec<Score> = vec![0.0; reader.max_doc() as usize];
+    /// For each cell of [`CELL_DOCS`] documents of the segment, more than any of its documents
+    /// can score: what lets a top-k search skip the cells that cannot enter the results.
+    fn cell_bounds(&self, reader: &SegmentReader) -> tantivy::Result<Vec<Score>> {
+        let cells = (reader.max_doc() as usize).div_ceil(CELL_DOCS);
+        let mut bounds = vec![0.0; cells];
+        let share = |term: &Term| -> tantivy::Result<Arc<Vec<Score>>> {
+            match &self.cells {
+                Some(cache) => cache
+                    .get_or_compute(reader, term, self.params, self.average_length, || self.cell_shares(reader, term)),
+                None => self.cell_shares(reader, term).map(Arc::new),
+            }
+        };
         for piece in self.scored.iter() {
-            for &(doc, count) in piece.hits.get(&id).into_iter().flatten() {
-                totals[doc as usize] += self.contribution(piece, count, &zh, &grams, doc);
+            for (bound, share) in bounds.iter_mut().zip(share(&piece.term)?.iter()) {
+                *bound += piece.factor * share;
             }
         }
         for run in self.exact.iter() {
-            for &(doc, _) in run.hits.get(&id).into_iter().flatten() {
-                totals[doc as usize] += run.factor;
+            // The exact string can only be in a cell holding each of its characters.
+            let mut possible = vec![true; cells];
+            for term in &run.chars {
+                for (p, share) in possible.iter_mut().zip(share(term)?.iter()) {
+                    *p &= *share > 0.0;
+                }
+            }
+            for (bound, possible) in bounds.iter_mut().zip(possible) {
+                *bound += if possible { run.bonus } else { 0.0 };
             }
         }
-        let mut out: Vec<(DocId, Score)> = totals
-            .into_iter()
-            .enumerate()
-            .filter(|&(doc, score)| score > 0.0 && !reader.is_deleted(doc as DocId))
-            .map(|(doc, score)| (doc as DocId, score))
-            .collect();
-        if !self.scoring {
-            out.iter_mut().for_each(|(_, s)| *s = 0.0);
+        // Rounding: a sum in another order may come out a hair above.
+        bounds.iter_mut().for_each(|b| *b = *b * 1.000_1 + 1e-6);
+        Ok(bounds)
+    }
+
+    /// The largest [`saturation`] of `term` in each cell (0 where it is absent).
+    fn cell_shares(&self, reader: &SegmentReader, term: &Term) -> tantivy::Result<Vec<Score>> {
+        let mut shares = vec![0.0; (reader.max_doc() as usize).div_ceil(CELL_DOCS)];
+        let zh = reader.get_fieldnorms_reader(self.zh)?;
+        let grams = reader.get_fieldnorms_reader(self.grams)?;
+        let inverted = reader.inverted_index(term.field())?;
+        if let Some(mut postings) = inverted.read_postings(term, IndexRecordOption::WithFreqs)? {
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                let length = zh.fieldnorm(doc) + 2 * grams.fieldnorm(doc);
+                let share = saturation(self.params, self.average_length, postings.term_freq(), length);
+                let cell: &mut Score = &mut shares[doc as usize / CELL_DOCS];
+                *cell = cell.max(share);
+                doc = postings.advance();
+            }
         }
-        Ok(out)
+        Ok(shares)
     }
 }
 
 impl Weight for ChineseWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        let mut docs = self.scores(reader)?;
-        if boost != 1.0 {
-            docs.iter_mut().for_each(|(_, s)| *s *= boost);
-        }
-        Ok(Box::new(ListScorer { docs, at: 0 }))
+        Ok(Box::new(self.segment_scorer(reader, boost)?))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
-        let id = reader.segment_id();
-        let zh = reader.get_fieldnorms_reader(self.zh)?;
-        let grams = reader.get_fieldnorms_reader(self.grams)?;
+        let mut scorer = self.segment_scorer(reader, 1.0)?;
         let mut parts = Vec::new();
-        for piece in self.scored.iter() {
-            let hits = piece.hits.get(&id).map_or(&[][..], |h| h.as_slice());
-            if let Ok(i) = hits.binary_search_by_key(&doc, |(d, _)| *d) {
-                parts.push((piece.label.clone(), self.contribution(piece, hits[i].1, &zh, &grams, doc)));
+        if scorer.seek(doc) == doc {
+            let length = scorer.length(doc);
+            for cursor in scorer.cursors.iter().filter(|c| c.postings.doc() == doc) {
+                let share = saturation(self.params, self.average_length, cursor.postings.term_freq(), length);
+                parts.push((self.scored[cursor.piece].label.clone(), cursor.factor * share));
             }
-        }
-        for run in self.exact.iter() {
-            let hits = run.hits.get(&id).map_or(&[][..], |h| h.as_slice());
-            if hits.binary_search_by_key(&doc, |(d, _)| *d).is_ok() {
-                parts.push((run.label.clone(), run.factor));
+            for (run, (phrase, bonus)) in self.exact.iter().zip(scorer.exact.iter_mut()) {
+                if phrase.seek(doc) == doc {
+                    parts.push((run.label.clone(), *bonus));
+                }
             }
         }
         if parts.is_empty() {
@@ -366,41 +389,307 @@ impl Weight for ChineseWeight {
     }
 }
 
-/// Documents and scores from a sorted list.
-struct ListScorer {
-    docs: Vec<(DocId, Score)>,
-    at: usize,
+struct Cursor {
+    postings: SegmentPostings,
+    /// Index into the weight's pieces.
+    piece: usize,
+    factor: Score,
 }
 
-impl DocSet for ListScorer {
+/// The documents holding any of the evidence, in order, read from the postings as they are
+/// asked for: a search that skips documents (a required clause, a top-k search that skips
+/// cells) never decodes what it skips.
+struct ChineseScorer {
+    cursors: Vec<Cursor>,
+    /// Scorers of the exact runs, with their bonus. Documents holding a run hold its characters,
+    /// so they are among the cursors' documents (unless every word of the run asks, 什么多少).
+    exact: Vec<(Box<dyn Scorer>, Score)>,
+    zh: FieldNormReader,
+    grams: FieldNormReader,
+    params: Params,
+    average_length: Score,
+    alive: Option<AliveBitSet>,
+    scoring: bool,
+    doc: DocId,
+}
+
+impl ChineseScorer {
+    fn smallest(&self) -> DocId {
+        self.cursors.iter().map(|c| c.postings.doc()).min().unwrap_or(TERMINATED)
+    }
+
+    fn is_deleted(&self, doc: DocId) -> bool {
+        self.alive.as_ref().is_some_and(|alive| alive.is_deleted(doc))
+    }
+
+    /// The first live document at or after `target` (cursors already there stay).
+    fn first_at_or_after(&mut self, target: DocId) -> DocId {
+        for cursor in &mut self.cursors {
+            if cursor.postings.doc() < target {
+                cursor.postings.seek(target);
+            }
+        }
+        let mut doc = self.smallest();
+        while doc != TERMINATED && self.is_deleted(doc) {
+            doc = self.step_past(doc);
+        }
+        doc
+    }
+
+    /// Moves the cursors on `doc` to their next document; returns the new smallest.
+    fn step_past(&mut self, doc: DocId) -> DocId {
+        for cursor in &mut self.cursors {
+            if cursor.postings.doc() == doc {
+                cursor.postings.advance();
+            }
+        }
+        self.smallest()
+    }
+
+    fn length(&self, doc: DocId) -> u32 {
+        self.zh.fieldnorm(doc) + 2 * self.grams.fieldnorm(doc)
+    }
+}
+
+impl DocSet for ChineseScorer {
     fn advance(&mut self) -> DocId {
-        self.at += 1;
-        self.doc()
+        if self.doc == TERMINATED {
+            return TERMINATED;
+        }
+        let mut doc = self.step_past(self.doc);
+        while doc != TERMINATED && self.is_deleted(doc) {
+            doc = self.step_past(doc);
+        }
+        self.doc = doc;
+        doc
     }
 
     fn seek(&mut self, target: DocId) -> DocId {
-        // Seeks mostly go a few documents ahead (another clause's next match): look at the
-        // next few before searching the rest.
-        let rest = &self.docs[self.at.min(self.docs.len())..];
-        match rest.iter().take(8).position(|(d, _)| *d >= target) {
-            Some(step) => self.at += step,
-            None => self.at += rest.partition_point(|(d, _)| *d < target),
+        if self.doc >= target {
+            return self.doc;
         }
-        self.doc()
+        self.doc = self.first_at_or_after(target);
+        self.doc
     }
 
     fn doc(&self) -> DocId {
-        self.docs.get(self.at).map_or(TERMINATED, |(d, _)| *d)
+        self.doc
     }
 
     fn size_hint(&self) -> u32 {
-        (self.docs.len() - self.at.min(self.docs.len())) as u32
+        self.cursors.iter().map(|c| c.postings.size_hint()).max().unwrap_or(0)
     }
 }
 
-impl Scorer for ListScorer {
+impl Scorer for ChineseScorer {
     fn score(&mut self) -> Score {
-        self.docs.get(self.at).map_or(0.0, |(_, s)| *s)
+        let doc = self.doc;
+        if !self.scoring || doc == TERMINATED {
+            return 0.0;
+        }
+        let length = self.length(doc);
+        let (params, average_length) = (self.params, self.average_length);
+        let mut score = 0.0;
+        for cursor in self.cursors.iter().filter(|c| c.postings.doc() == doc) {
+            score += cursor.factor * saturation(params, average_length, cursor.postings.term_freq(), length);
+        }
+        for (phrase, bonus) in &mut self.exact {
+            if phrase.doc() < doc {
+                phrase.seek(doc);
+            }
+            if phrase.doc() == doc {
+                score += *bonus;
+            }
+        }
+        score
+    }
+}
+
+/// Documents per cell of the top-k search: small enough that a cell's bound is close to its
+/// best document, large enough that walking the cells costs nothing beside the postings.
+const CELL_DOCS: usize = if cfg!(test) { 8 } else { 512 };
+
+/// The cells searched first, to find a score the results must beat before the search proper.
+const PROBE_CELLS: usize = if cfg!(test) { 4 } else { 16 };
+
+/// Each term's best [`saturation`] per cell, per segment: computing it reads the term's whole
+/// postings once; every later search for the term in the segment skips by it. Bounded in
+/// bytes: full, it starts over.
+#[derive(Default)]
+pub(crate) struct CellCache {
+    entries: std::sync::Mutex<CacheEntries>,
+}
+
+#[derive(Default)]
+struct CacheEntries {
+    shares: HashMap<(SegmentId, Term), CachedShares>,
+    bytes: usize,
+}
+
+/// One term's shares in one segment, with what they were computed for.
+struct CachedShares {
+    params: Params,
+    average_length: Score,
+    shares: Arc<Vec<Score>>,
+}
+
+/// What the cache may hold: 16 MiB is ~4 million cells, the shares of some 500 terms in a
+/// 3.9-million-document index.
+const CELL_CACHE_BYTES: usize = 16 << 20;
+
+impl std::fmt::Debug for CellCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CellCache")
+    }
+}
+
+impl CellCache {
+    fn get_or_compute(
+        &self,
+        reader: &SegmentReader,
+        term: &Term,
+        params: Params,
+        average_length: Score,
+        compute: impl FnOnce() -> tantivy::Result<Vec<Score>>,
+    ) -> tantivy::Result<Arc<Vec<Score>>> {
+        let key = (reader.segment_id(), term.clone());
+        let lock = || self.entries.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        // Shares depend on the average length, which every commit moves a little.
+        if let Some(cached) = lock().shares.get(&key)
+            && cached.params.k1 == params.k1
+            && cached.params.b == params.b
+            && cached.average_length == average_length
+        {
+            return Ok(cached.shares.clone());
+        }
+        let shares = Arc::new(compute()?);
+        let size = shares.len() * std::mem::size_of::<Score>() + 64;
+        let mut entries = lock();
+        if entries.bytes + size > CELL_CACHE_BYTES {
+            entries.shares.clear();
+            entries.bytes = 0;
+        }
+        entries.bytes += size;
+        let cached = CachedShares { params, average_length, shares: shares.clone() };
+        if let Some(old) = entries.shares.insert(key, cached) {
+            entries.bytes -= old.shares.len() * std::mem::size_of::<Score>() + 64;
+        }
+        Ok(shares)
+    }
+}
+
+/// A query ranked by Chinese evidence alone (its other clauses only match, scoring 0), searched
+/// for its top `k` by skipping the cells whose bound cannot beat the results so far.
+#[derive(Debug)]
+pub(crate) struct TopChinese {
+    /// The whole query; its score is the ranking's.
+    pub inner: Box<dyn Query>,
+    pub ranking: ChineseQuery,
+    /// Hits wanted (offset + limit).
+    pub k: usize,
+}
+
+impl Clone for TopChinese {
+    fn clone(&self) -> TopChinese {
+        TopChinese { inner: self.inner.box_clone(), ranking: self.ranking.clone(), k: self.k }
+    }
+}
+
+impl Query for TopChinese {
+    fn weight(&self, enable_scoring: EnableScoring<'_>) -> tantivy::Result<Box<dyn Weight>> {
+        let inner = self.inner.weight(enable_scoring)?;
+        let Some(searcher) = enable_scoring.searcher().filter(|_| enable_scoring.is_scoring_enabled()) else {
+            return Ok(inner);
+        };
+        let ranking = self.ranking.chinese_weight(searcher, true)?;
+        Ok(Box::new(TopChineseWeight { inner, ranking, k: self.k }))
+    }
+}
+
+struct TopChineseWeight {
+    inner: Box<dyn Weight>,
+    ranking: ChineseWeight,
+    k: usize,
+}
+
+impl TopChineseWeight {
+    /// The k-th best score among the documents of the best cells: the results will beat it.
+    fn floor(&self, reader: &SegmentReader, bounds: &[Score]) -> tantivy::Result<Score> {
+        let mut best: Vec<usize> = (0..bounds.len()).filter(|&g| bounds[g] > 0.0).collect();
+        if self.k == 0 || best.len() <= PROBE_CELLS {
+            return Ok(Score::MIN);
+        }
+        best.select_nth_unstable_by(PROBE_CELLS, |a, b| bounds[*b].total_cmp(&bounds[*a]));
+        best.truncate(PROBE_CELLS);
+        best.sort_unstable();
+        let mut scorer = self.inner.scorer(reader, 1.0)?;
+        let mut scores = Vec::new();
+        for cell in best {
+            let (start, end) = cell_range(cell, reader.max_doc());
+            let mut doc = scorer.doc();
+            if doc < start {
+                doc = scorer.seek(start);
+            }
+            while doc < end {
+                if !reader.is_deleted(doc) {
+                    scores.push(scorer.score());
+                }
+                doc = scorer.advance();
+            }
+        }
+        if scores.len() < self.k {
+            return Ok(Score::MIN);
+        }
+        let (_, kth, _) = scores.select_nth_unstable_by(self.k - 1, |a, b| b.total_cmp(a));
+        Ok(*kth)
+    }
+}
+
+fn cell_range(cell: usize, max_doc: DocId) -> (DocId, DocId) {
+    let start = (cell * CELL_DOCS) as DocId;
+    (start, (start + CELL_DOCS as DocId).min(max_doc))
+}
+
+impl Weight for TopChineseWeight {
+    fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
+        self.inner.scorer(reader, boost)
+    }
+
+    fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
+        self.inner.explain(reader, doc)
+    }
+
+    fn for_each_pruning(
+        &self,
+        mut threshold: Score,
+        reader: &SegmentReader,
+        callback: &mut dyn FnMut(DocId, Score) -> Score,
+    ) -> tantivy::Result<()> {
+        let bounds = self.ranking.cell_bounds(reader)?;
+        let floor = self.floor(reader, &bounds)?;
+        let mut scorer = self.inner.scorer(reader, 1.0)?;
+        let mut doc = scorer.doc();
+        for (cell, &bound) in bounds.iter().enumerate() {
+            if doc == TERMINATED {
+                break;
+            }
+            let (start, end) = cell_range(cell, reader.max_doc());
+            // Nothing here can beat the k-th best score already found (or known to exist).
+            if doc >= end || bound < floor || bound <= threshold {
+                continue;
+            }
+            if doc < start {
+                doc = scorer.seek(start);
+            }
+            while doc < end {
+                let score = scorer.score();
+                if score > threshold {
+                    threshold = callback(doc, score);
+                }
+                doc = scorer.advance();
+            }
+        }
+        Ok(())
     }
 }
 

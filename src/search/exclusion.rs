@@ -32,7 +32,7 @@ struct ExclusionWeight(Box<dyn Weight>);
 
 impl Weight for ExclusionWeight {
     fn scorer(&self, reader: &SegmentReader, boost: Score) -> tantivy::Result<Box<dyn Scorer>> {
-        Ok(Box::new(ExclusionScorer(self.0.scorer(reader, boost)?)))
+        Ok(Box::new(ExclusionScorer { inner: self.0.scorer(reader, boost)?, valid: true }))
     }
 
     fn explain(&self, reader: &SegmentReader, doc: DocId) -> tantivy::Result<Explanation> {
@@ -44,39 +44,54 @@ impl Weight for ExclusionWeight {
     }
 }
 
-struct ExclusionScorer(Box<dyn Scorer>);
+struct ExclusionScorer {
+    inner: Box<dyn Scorer>,
+    /// Whether `inner.doc()` can be trusted: a `seek_danger` that missed may leave it on a
+    /// document it does not match (a phrase scorer on a document holding the characters apart),
+    /// and answering the next question from there would exclude that document.
+    valid: bool,
+}
 
 impl DocSet for ExclusionScorer {
     fn advance(&mut self) -> DocId {
-        self.0.advance()
+        self.valid = true;
+        self.inner.advance()
     }
 
     fn seek(&mut self, target: DocId) -> DocId {
-        if self.0.doc() >= target { self.0.doc() } else { self.0.seek(target) }
+        if self.valid && self.inner.doc() >= target {
+            return self.inner.doc();
+        }
+        self.valid = true;
+        self.inner.seek(target)
     }
 
     fn seek_danger(&mut self, target: DocId) -> SeekDangerResult {
-        let doc = self.0.doc();
+        let doc = self.inner.doc();
+        // Past the target: nothing between (the scorer's leading postings stand there), and
+        // tantivy's phrase scorer asserts it is never asked about a document behind it.
         if doc > target {
             return SeekDangerResult::SeekLowerBound(doc);
         }
-        if doc == target {
+        if doc == target && self.valid {
             return SeekDangerResult::Found;
         }
-        self.0.seek_danger(target)
+        let result = self.inner.seek_danger(target);
+        self.valid = result == SeekDangerResult::Found;
+        result
     }
 
     fn doc(&self) -> DocId {
-        self.0.doc()
+        self.inner.doc()
     }
 
     fn size_hint(&self) -> u32 {
-        self.0.size_hint()
+        self.inner.size_hint()
     }
 }
 
 impl Scorer for ExclusionScorer {
     fn score(&mut self) -> Score {
-        self.0.score()
+        self.inner.score()
     }
 }

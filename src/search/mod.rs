@@ -78,7 +78,13 @@ pub struct Query {
     sort: SortBy,
     snippet_chars: usize,
     explain: bool,
+    pub(crate) count_limit: usize,
+    /// Whether a search may skip matches that cannot reach the top hits (tests compare).
+    pub(crate) prune: bool,
 }
+
+/// Matches counted exactly before a total becomes "at least" (Elasticsearch's convention).
+pub const COUNT_LIMIT: usize = 10_000;
 
 impl Query {
     /// A query in sou's syntax (see the README), 10 hits, relevance order.
@@ -93,6 +99,8 @@ impl Query {
             sort: SortBy::Relevance,
             snippet_chars: 120,
             explain: false,
+            count_limit: COUNT_LIMIT,
+            prune: true,
         }
     }
     /// Maximum hits to return.
@@ -133,6 +141,13 @@ impl Query {
     /// Attach a score explanation to every hit.
     pub fn explain(mut self, explain: bool) -> Query {
         self.explain = explain;
+        self
+    }
+    /// Count matches exactly up to this many; past it the total is a lower bound (see
+    /// [`SearchResults::total_is_lower_bound`]). Only a search that can find its top hits
+    /// without scoring every match stops counting; `usize::MAX` counts everything.
+    pub fn count_limit(mut self, limit: usize) -> Query {
+        self.count_limit = limit;
         self
     }
     /// The query text.
@@ -183,8 +198,12 @@ pub struct Hit {
 /// The answer to a [`Query`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchResults {
-    /// Documents matching in total (all pages).
+    /// Documents matching in total (all pages), or at least this many when
+    /// `total_is_lower_bound` (past the request's [`Query::count_limit`]).
     pub total: usize,
+    /// Whether more documents than `total` match: counting stopped at the limit.
+    #[serde(default)]
+    pub total_is_lower_bound: bool,
     /// This page of hits.
     pub hits: Vec<Hit>,
     /// Whether any-term matching was used.
@@ -760,7 +779,7 @@ impl Builder<'_> {
     fn chinese_ranking_query(
         &self,
         analyzed: &[(bool, Vec<Result<TextAtom, &Atom>>)],
-    ) -> Option<Box<dyn TantivyQuery>> {
+    ) -> Option<chinese::ChineseQuery> {
         let (mut evidence, mut latin, mut exact) = (Vec::new(), Vec::new(), Vec::new());
         let plain = analyzed
             .iter()
@@ -786,8 +805,9 @@ impl Builder<'_> {
         }
         evidence.extend(latin.into_iter().map(|w| (chinese::Evidence::Word(w), CHINESE_LATIN_WEIGHT)));
         let f = &self.index.fields;
-        let query = chinese::ChineseQuery { zh: f.zh, grams: f.grams, evidence, params: CHINESE_BM25, exact };
-        Some(self.guard(boxed(query)))
+        let cells = Some(self.index.cells.clone());
+        let query = chinese::ChineseQuery { zh: f.zh, grams: f.grams, evidence, params: CHINESE_BM25, exact, cells };
+        Some(query)
     }
 
     fn date_query(&self, from: Option<Date>, to: Option<Date>) -> Box<dyn TantivyQuery> {
@@ -795,17 +815,24 @@ impl Builder<'_> {
         let term = |d: Date| Term::from_field_i64(field, d.days_since_epoch());
         let lower = from.map_or(Bound::Unbounded, |d| Bound::Included(term(d)));
         let upper = to.map_or(Bound::Unbounded, |d| Bound::Included(term(d)));
-        self.guard(boxed(RangeQuery::new(lower, upper)))
+        // A filter: it adds nothing to the score (the same for every hit it lets through).
+        self.guard(boxed(tantivy::query::ConstScoreQuery::new(boxed(RangeQuery::new(lower, upper)), 0.0)))
     }
 }
 
-/// Parses and builds the tantivy query; returns it with the highlighter and whether any-term
-/// mode is in effect.
-fn build(
-    index: &Index,
-    request: &Query,
-    notices: &mut Vec<String>,
-) -> Result<(Box<dyn TantivyQuery>, Highlighter, bool)> {
+/// A request turned into a tantivy query.
+struct Built {
+    query: Box<dyn TantivyQuery>,
+    highlighter: Highlighter,
+    /// Whether any-term mode is in effect.
+    any: bool,
+    /// The Chinese ranking, when it is all of the query's score (every other clause only
+    /// matches): the top hits can then be found without scoring every match.
+    sole_ranking: Option<chinese::ChineseQuery>,
+}
+
+/// Parses and builds the tantivy query.
+fn build(index: &Index, request: &Query, notices: &mut Vec<String>) -> Result<Built> {
     let clauses: Vec<Clause> = syntax::parse(&request.text)?;
     if syntax::has_unpaired_quote(&request.text) {
         notices.push("a quote mark without its partner was ignored: searching the words".into());
@@ -904,7 +931,8 @@ fn build(
             "nothing searchable in {:?}: only words, numbers, Chinese, Japanese, Korean and symbols such as emoji are",
             request.text
         ));
-        return Ok((boxed(tantivy::query::EmptyQuery), builder.highlighter, builder.any));
+        let (highlighter, any) = (builder.highlighter, builder.any);
+        return Ok(Built { query: boxed(tantivy::query::EmptyQuery), highlighter, any, sole_ranking: None });
     }
     if request.since.is_some() || request.until.is_some() {
         filters.push(builder.date_query(request.since, request.until));
@@ -922,14 +950,51 @@ fn build(
         top.extend(positives.into_iter().map(|q| (Occur::Must, q)));
         top.extend(proximity.into_iter().map(|q| (Occur::Should, q)));
     }
-    top.extend(chinese.map(|q| (Occur::Should, q)));
+    // The Chinese ranking is the whole score when every positive clause is plain Chinese text
+    // (matched by clauses scoring 0) and the rest only filters or excludes.
+    let plain_chinese = |atom: &Result<TextAtom, &Atom>| match atom {
+        Ok(text) => {
+            !text.quoted
+                && Builder::uses_grams(text.scope)
+                && text.pieces.iter().all(|p| matches!(p, Piece::Han { .. }))
+        }
+        Err(_) => true,
+    };
+    let sole = !request.explain
+        && request.prune
+        && analyzed.iter().filter(|(negated, _)| !negated).all(|(_, atoms)| {
+            atoms.iter().all(plain_chinese) && (atoms.iter().all(|a| a.is_ok()) || atoms.iter().all(|a| a.is_err()))
+        });
+    let sole_ranking = chinese.as_ref().filter(|_| sole).cloned();
+    top.extend(chinese.map(|q| (Occur::Should, builder.guard(boxed(q)))));
     top.extend(filters.into_iter().map(|q| (Occur::Must, q)));
     if top.is_empty() {
         top.push((Occur::Must, boxed(AllQuery)));
     }
     top.extend(negatives.into_iter().map(|q| (Occur::MustNot, boxed(exclusion::Exclusion(q)))));
-    let any = builder.any;
-    Ok((boxed(BooleanQuery::new(top)), builder.highlighter, any))
+    let (highlighter, any) = (builder.highlighter, builder.any);
+    Ok(Built { query: boxed(BooleanQuery::new(top)), highlighter, any, sole_ranking })
+}
+
+/// How many live documents `query` matches, counting no further than `limit`: the count, and
+/// whether more match.
+fn count_up_to(searcher: &tantivy::Searcher, query: &dyn TantivyQuery, limit: usize) -> Result<(usize, bool)> {
+    let weight = query.weight(tantivy::query::EnableScoring::disabled_from_searcher(searcher))?;
+    let mut total = 0;
+    for reader in searcher.segment_readers() {
+        let mut scorer = weight.scorer(reader, 1.0)?;
+        let mut doc = scorer.doc();
+        while doc != tantivy::TERMINATED {
+            if !reader.is_deleted(doc) {
+                if total == limit {
+                    return Ok((total, true));
+                }
+                total += 1;
+            }
+            doc = scorer.advance();
+        }
+    }
+    Ok((total, false))
 }
 
 /// A stored document with a query's matches marked in its title and texts: what a reader
@@ -962,7 +1027,7 @@ impl Index {
         if query.text.trim().is_empty() {
             return Ok(Some(MarkedDocument { document, highlights: FieldHighlights::default() }));
         }
-        let (_, highlighter, _) = build(self, query, &mut Vec::new())?;
+        let highlighter = build(self, query, &mut Vec::new())?.highlighter;
         let marks = |text: &str| char_ranges(text, &highlighter.find(text));
         let highlights =
             FieldHighlights { title: marks(&document.title), zh: marks(&document.zh), en: marks(&document.en) };
@@ -973,23 +1038,34 @@ impl Index {
     pub fn search(&self, request: &Query) -> Result<SearchResults> {
         let started = Instant::now();
         let mut notices = Vec::new();
-        let (query, highlighter, any) = build(self, request, &mut notices)?;
+        let Built { query, highlighter, any, sole_ranking } = build(self, request, &mut notices)?;
         let searcher = self.reader.searcher();
         // No page holds more hits than there are documents: a huge --limit or --offset must
         // not size a heap by what the user typed.
         let documents = usize::try_from(searcher.num_docs()).unwrap_or(usize::MAX);
         let limit = request.limit.min(documents.saturating_sub(request.offset));
-        let (scored, total): (Vec<(f32, DocAddress)>, usize) = if limit == 0 {
-            (Vec::new(), searcher.search(&query, &Count)?)
-        } else {
-            let top = TopDocs::with_limit(limit).and_offset(request.offset);
-            match request.sort {
-                SortBy::Relevance => searcher.search(&query, &(top.order_by_score(), Count))?,
-                SortBy::Date => {
-                    let by_date = top.order_by_fast_field::<i64>("date", Order::Desc);
-                    let (hits, total) = searcher.search(&query, &(by_date, Count))?;
-                    (hits.into_iter().map(|(_, addr)| (0.0, addr)).collect(), total)
-                }
+        let mut total_is_lower_bound = false;
+        let (scored, total): (Vec<(f32, DocAddress)>, usize) = match (limit, request.sort, sole_ranking) {
+            (0, _, _) => (Vec::new(), searcher.search(&query, &Count)?),
+            (_, SortBy::Relevance, Some(ranking)) => {
+                // Top hits without scoring every match; the count stops at `count_limit`.
+                let k = limit + request.offset;
+                let top = TopDocs::with_limit(limit).and_offset(request.offset).order_by_score();
+                let pruned = chinese::TopChinese { inner: query.box_clone(), ranking, k };
+                let hits = searcher.search(&pruned, &top)?;
+                let (total, more) = count_up_to(&searcher, query.as_ref(), request.count_limit)?;
+                total_is_lower_bound = more;
+                (hits, total)
+            }
+            (_, SortBy::Relevance, None) => {
+                let top = TopDocs::with_limit(limit).and_offset(request.offset);
+                searcher.search(&query, &(top.order_by_score(), Count))?
+            }
+            (_, SortBy::Date, _) => {
+                let top = TopDocs::with_limit(limit).and_offset(request.offset);
+                let by_date = top.order_by_fast_field::<i64>("date", Order::Desc);
+                let (hits, total) = searcher.search(&query, &(by_date, Count))?;
+                (hits.into_iter().map(|(_, addr)| (0.0, addr)).collect(), total)
             }
         };
         let mut hits = Vec::with_capacity(scored.len());
@@ -1026,11 +1102,13 @@ impl Index {
                 explanation,
             });
         }
-        Ok(SearchResults { total, hits, any, notices, elapsed_ms: started.elapsed().as_secs_f64() * 1e3 })
+        let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
+        Ok(SearchResults { total, total_is_lower_bound, hits, any, notices, elapsed_ms })
     }
 }
 
 mod chinese;
+pub(crate) use chinese::CellCache;
 mod exclusion;
 mod explain;
 mod verify;

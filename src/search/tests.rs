@@ -632,3 +632,117 @@ fn adjacent_chinese_words_rank_above_the_same_words_apart() {
     let parts: Vec<&str> = explained.hits[0].explanation.as_ref().unwrap().iter().map(|p| p.part.as_str()).collect();
     assert!(parts.contains(&"zh:芬太尼") && parts.contains(&"grams:芬"), "{parts:?}");
 }
+
+/// Documents made of sentences of the bundled corpus, a few per document, in a fixed
+/// pseudo-random choice: enough documents for many cells of the top-k search.
+fn sentence_mix(count: usize) -> Vec<Document> {
+    let sentences: Vec<String> = bundled_corpus()
+        .iter()
+        .flat_map(|d| {
+            d.zh.split(['。', '；', '\n'])
+                .map(str::trim)
+                .filter(|s| s.chars().count() >= 4)
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    (0..count)
+        .map(|i| {
+            let text: Vec<&str> = (0..1 + next(6)).map(|_| sentences[next(sentences.len())].as_str()).collect();
+            Document::new(format!("d{i}"), "").with_text(&text.join("。"))
+        })
+        .collect()
+}
+
+#[test]
+fn top_chinese_hits_are_those_of_scoring_every_match() {
+    let docs = sentence_mix(3000);
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::create(dir.path().join("i")).unwrap();
+    index.add_documents(docs.clone()).unwrap();
+    // Deleted documents inside the cells: replaced ones.
+    index.add_documents(docs.iter().step_by(7).cloned().map(|d| d.with_text("替换后的文本，人民法院审理。"))).unwrap();
+    let runs = han_runs(&docs);
+    let config = ProptestConfig { cases: cases(150), failure_persistence: None, ..ProptestConfig::default() };
+    let strategy = (0..runs.len(), 0usize..1000, 1usize..=5, 0..runs.len(), 0usize..4, 0usize..3);
+    proptest!(config, |((run_index, start, len, other, shape, page) in strategy)| {
+        let piece = |run: &[char], start: usize, len: usize| -> String {
+            let len = len.min(run.len());
+            let start = start % (run.len() - len + 1);
+            run[start..start + len].iter().collect()
+        };
+        let needle = piece(&runs[run_index], start, len);
+        let second = piece(&runs[other], start / 3, 2);
+        let query = match shape {
+            0 => needle.clone(),
+            1 => format!("{needle} {second}"),
+            2 => format!("{needle} -{second}"),
+            _ => format!("{needle} OR {second}"),
+        };
+        let (limit, offset) = [(10, 0), (3, 0), (10, 5)][page];
+        let ask = |prune: bool| {
+            let mut request = Query::new(query.as_str()).limit(limit).offset(offset).snippet_chars(0);
+            request.prune = prune;
+            index.search(&request).unwrap()
+        };
+        let (pruned, every) = (ask(true), ask(false));
+        let scores = |r: &crate::SearchResults| r.hits.iter().map(|h| h.score).collect::<Vec<_>>();
+        prop_assert_eq!(pruned.hits.len(), every.hits.len(), "{}", query);
+        for (a, b) in scores(&pruned).iter().zip(scores(&every)) {
+            prop_assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{}: {:?} against {:?}", query, scores(&pruned), scores(&every));
+        }
+        // Same documents, except among those tied with the last score shown.
+        let last = every.hits.last().map_or(0.0, |h| h.score);
+        let firm = |r: &crate::SearchResults| -> Vec<String> {
+            r.hits.iter().filter(|h| (h.score - last).abs() > 1e-4 * last.abs().max(1.0)).map(|h| h.id.clone()).collect()
+        };
+        prop_assert_eq!(firm(&pruned), firm(&every), "{}", query);
+        prop_assert_eq!(pruned.total, every.total, "{}", query);
+    });
+}
+
+#[test]
+fn totals_past_the_count_limit_are_lower_bounds() {
+    let (_d, index) =
+        index_of(&[("a", "t", "人民法院"), ("b", "t", "人民政府"), ("c", "t", "人民代表"), ("d", "t", "人民群众")]);
+    let results = index.search(&Query::new("人民").count_limit(2)).unwrap();
+    assert_eq!((results.total, results.total_is_lower_bound, results.hits.len()), (2, true, 4));
+    let results = index.search(&Query::new("人民").count_limit(4)).unwrap();
+    assert_eq!((results.total, results.total_is_lower_bound), (4, false));
+    let results = index.search(&Query::new("人民")).unwrap();
+    assert_eq!((results.total, results.total_is_lower_bound), (4, false));
+}
+
+#[test]
+fn an_excluded_phrase_excludes_only_documents_holding_it() {
+    // Found by comparing the top-k search with scoring every match: once the exclusion's
+    // phrase scorer had missed a document holding its characters apart, the next candidate
+    // was answered from where the scorer stood and excluded without holding the phrase.
+    let docs = sentence_mix(3000);
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::create(dir.path().join("i")).unwrap();
+    index.add_documents(docs.clone()).unwrap();
+    let texts: std::collections::HashMap<String, String> = docs.iter().map(|d| (d.id.clone(), han_text(d))).collect();
+    for (wanted, excluded) in [("研发", "哥投"), ("中国", "美国"), ("发展", "经济"), ("的", "和")] {
+        let all = index.search(&Query::new(wanted).limit(3000).snippet_chars(0)).unwrap();
+        let query = format!("{wanted} -{excluded}");
+        let kept: BTreeSet<String> = index
+            .search(&Query::new(query.as_str()).limit(3000).snippet_chars(0))
+            .unwrap()
+            .hits
+            .into_iter()
+            .map(|h| h.id)
+            .collect();
+        let expected: BTreeSet<String> =
+            all.hits.into_iter().map(|h| h.id).filter(|id| !texts[id].contains(excluded)).collect();
+        assert!(!expected.is_empty(), "{query}");
+        assert_eq!(kept, expected, "{query}");
+    }
+}

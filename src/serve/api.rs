@@ -187,7 +187,14 @@ pub(super) async fn search(State(state): State<Shared>, params: Params) -> Resul
     if query_text(&params, &state.limits)?.is_empty() && params.get("q").is_some_and(|q| !q.is_empty()) {
         // Only spaces: a search for nothing, which finds nothing and says why.
         let notices = vec!["the query is blank: type words to search".to_string()];
-        let results = SearchResults { total: 0, hits: Vec::new(), any: false, notices, elapsed_ms: 0.0 };
+        let results = SearchResults {
+            total: 0,
+            total_is_lower_bound: false,
+            hits: Vec::new(),
+            any: false,
+            notices,
+            elapsed_ms: 0.0,
+        };
         let (limit, offset) = (number(&params, "limit", 10, state.limits.max_limit)?, 0);
         let response =
             SearchResponse { query: String::new(), limit, offset, results, any_would_find: None, undated_hidden: None };

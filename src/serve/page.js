@@ -174,7 +174,8 @@ function statusOf(data, state) {
   const out = document.createDocumentFragment();
   const notes = [...(data.notices || [])];
   if (data.undated_hidden) notes.push(`the date filter hides ${data.undated_hidden} matching document${data.undated_hidden === 1 ? "" : "s"} without a date`);
-  out.append(`${data.total.toLocaleString("en")} result${data.total === 1 ? "" : "s"} in ${data.elapsed_ms.toFixed(1)} ms` + (notes.length ? " — " + notes.join("; ") : ""));
+  const more = data.total_is_lower_bound ? "+" : "";
+  out.append(`${data.total.toLocaleString("en")}${more} result${data.total === 1 && !more ? "" : "s"} in ${data.elapsed_ms.toFixed(1)} ms` + (notes.length ? " — " + notes.join("; ") : ""));
   if (data.total === 0 && data.any_would_find) {
     const a = document.createElement("a");
     const any = { ...state, any: true, offset: 0 };
