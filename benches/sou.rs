@@ -6,7 +6,8 @@
 //! (nDCG@10 on SciFact train and LeCaRD, with a jieba + BM25 baseline), `query`
 //! (warm latency in-process), `cold` (whole `sou search` processes), `serve` (HTTP API under
 //! load from this process), `peers` (SQLite FTS5 with jieba, FTS5 trigram, ripgrep; needs
-//! `pip install jieba` and ripgrep). No section = all.
+//! `pip install jieba` and ripgrep). No section = all of these; `scale` (100 MB to 3 GB mixes,
+//! about an hour) runs only when named.
 //!
 //! Corpora come from `../shared/data` (or `$SOU_DATA`) and are unpacked once into
 //! `target/tmp/bench-data`; without them only the bundled corpus is measured. Figures go to
@@ -20,6 +21,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use sou::{Document, Index, OpenOptions, Query};
+
+#[path = "sou/scale.rs"]
+mod scale;
 
 const SOU: &str = env!("CARGO_BIN_EXE_sou");
 
@@ -977,5 +981,8 @@ fn main() {
     }
     if wants("peers") {
         peers_section(&corpora);
+    }
+    if let Some(data) = shared_data().filter(|_| sections.iter().any(|s| s == "scale")) {
+        scale::scale_section(&data);
     }
 }
