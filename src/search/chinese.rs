@@ -370,7 +370,9 @@ impl Weight for ChineseWeight {
                 parts.push((self.scored[cursor.piece].label.clone(), cursor.factor * share));
             }
             for (run, (phrase, bonus)) in self.exact.iter().zip(scorer.exact.iter_mut()) {
-                if phrase.seek(doc) == doc {
+                // A fresh phrase scorer may already stand past `doc`, and tantivy's asserts
+                // it is never sought backwards.
+                if phrase.doc() == doc || (phrase.doc() < doc && phrase.seek(doc) == doc) {
                     parts.push((run.label.clone(), *bonus));
                 }
             }

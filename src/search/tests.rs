@@ -609,6 +609,19 @@ mod fuzz {
 }
 
 #[test]
+fn explaining_a_document_before_the_first_exact_run_is_no_trouble() {
+    // Found by the fuzz test: explaining a hit sought the exact run's phrase scorer back from
+    // a later document, which tantivy asserts against.
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::create(dir.path().join("i")).unwrap();
+    index.add_documents([Document::new("0", "").with_text("一")]).unwrap();
+    let query = Query::new("OR一丂date:[2020-01-01 TO *]丂一丌一OR").explain(true);
+    let _ = index.search(&query);
+    let results = index.search(&Query::new("一 丌一").any(true).explain(true)).unwrap();
+    assert!(results.hits.iter().all(|h| h.explanation.is_some()));
+}
+
+#[test]
 fn a_negated_phrase_that_matches_nothing_is_no_trouble() {
     // Found by the fuzz test: a pure exclusion whose character phrase matches nothing tripped
     // a debug assertion inside tantivy.
