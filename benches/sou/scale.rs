@@ -144,10 +144,53 @@ fn build_mix(pool: &[(String, String, String)], size_mb: u64) -> PathBuf {
 }
 
 /// What one `sou index` run took.
+#[derive(Default)]
 struct IndexRun {
     wall: Duration,
     peak_anon: u64,
     peak_rss: u64,
+}
+
+/// The indexing figures of a size, kept beside its index so a queries-only run
+/// (`SOU_SCALE_QUERIES_ONLY`) still prints and plots them.
+struct SavedRuns {
+    index: IndexRun,
+    low_memory: Option<IndexRun>,
+    append: Option<Duration>,
+}
+
+impl SavedRuns {
+    fn file(index: &Path) -> PathBuf {
+        index.with_file_name("indexing-figures.txt")
+    }
+
+    fn save(index: &Path, run: &IndexRun, low_memory: Option<&IndexRun>, append: Option<Duration>) {
+        let line =
+            |name: &str, r: &IndexRun| format!("{name} {} {} {}\n", r.wall.as_secs_f64(), r.peak_anon, r.peak_rss);
+        let mut text = line("default", run);
+        text += &low_memory.map(|r| line("low-memory", r)).unwrap_or_default();
+        text += &append.map(|d| format!("append {}\n", d.as_secs_f64())).unwrap_or_default();
+        fs::write(Self::file(index), text).unwrap();
+    }
+
+    /// Zeros where nothing was saved (the table then shows 0 and the plot skips the rate).
+    fn load(index: &Path) -> SavedRuns {
+        let text = fs::read_to_string(Self::file(index)).unwrap_or_default();
+        let mut saved = SavedRuns { index: IndexRun::default(), low_memory: None, append: None };
+        for line in text.lines() {
+            let fields: Vec<&str> = line.split(' ').collect();
+            let secs = |i: usize| Duration::from_secs_f64(fields.get(i).and_then(|f| f.parse().ok()).unwrap_or(0.0));
+            let bytes = |i: usize| fields.get(i).and_then(|f| f.parse().ok()).unwrap_or(0);
+            let run = || IndexRun { wall: secs(1), peak_anon: bytes(2), peak_rss: bytes(3) };
+            match fields[0] {
+                "default" => saved.index = run(),
+                "low-memory" => saved.low_memory = Some(run()),
+                "append" => saved.append = Some(secs(1)),
+                _ => {}
+            }
+        }
+        saved
+    }
 }
 
 /// Reads `RssAnon` and `VmRSS` (bytes) of a running process.
@@ -365,10 +408,10 @@ pub fn scale_section(data: &Path) {
             let server = Server::start(&index);
             let queries = measure_queries(&server, &index, &paragraph);
             drop(server);
-            let none = || IndexRun { wall: Duration::ZERO, peak_anon: 0, peak_rss: 0 };
+            let saved = SavedRuns::load(&index);
             let (index_bytes, segments) = (dir_size(&index), segments(&index));
             let mb = mb(fs::metadata(&input).unwrap().len());
-            let (index, low_memory, append) = (none(), None, None);
+            let SavedRuns { index, low_memory, append } = saved;
             figures.push(SizeFigures { mb, docs, index, low_memory, index_bytes, segments, queries, append });
             continue;
         }
@@ -385,6 +428,7 @@ pub fn scale_section(data: &Path) {
         let queries = measure_queries(&server, &index, &paragraph);
         drop(server);
         let append = (size == append_size).then(|| append_run(&index, &input, &pool));
+        SavedRuns::save(&index, &run, low_memory.as_ref(), append);
         figures.push(SizeFigures {
             mb: mb(fs::metadata(&input).unwrap().len()),
             docs,
@@ -503,7 +547,16 @@ fn draw(figures: &[SizeFigures], path: &Path) {
         .y_label_area_size(56)
         .build_cartesian_2d((min_mb * 0.8..max_mb * 1.25).log_scale(), (0.05f64..max_ms).log_scale())
         .unwrap();
-    chart.configure_mesh().x_desc("input MB").y_desc("p50 ms").draw().unwrap();
+    let sizes_only = |v: &f64| format!("{v:.0}");
+    chart
+        .configure_mesh()
+        .x_labels(figures.len())
+        .x_label_formatter(&sizes_only)
+        .light_line_style(WHITE)
+        .x_desc("input MB")
+        .y_desc("p50 ms")
+        .draw()
+        .unwrap();
     let kinds = figures[0].queries.len();
     for k in 0..kinds {
         let color = Palette99::pick(k).mix(0.9);
@@ -516,7 +569,11 @@ fn draw(figures: &[SizeFigures], path: &Path) {
         chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled()))).unwrap();
     }
     chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().unwrap();
-    let rates: Vec<(f64, f64)> = figures.iter().map(|f| (f.mb, f.mb / f.index.wall.as_secs_f64())).collect();
+    let rates: Vec<(f64, f64)> = figures
+        .iter()
+        .filter(|f| f.index.wall > Duration::ZERO)
+        .map(|f| (f.mb, f.mb / f.index.wall.as_secs_f64()))
+        .collect();
     let max_rate = rates.iter().map(|r| r.1).fold(1.0f64, f64::max) * 1.3;
     let mut chart = ChartBuilder::on(&right)
         .caption("indexing MB/s (2 threads)", ("sans-serif", 20))
@@ -525,7 +582,15 @@ fn draw(figures: &[SizeFigures], path: &Path) {
         .y_label_area_size(48)
         .build_cartesian_2d((min_mb * 0.8..max_mb * 1.25).log_scale(), 0f64..max_rate)
         .unwrap();
-    chart.configure_mesh().x_desc("input MB").y_desc("MB/s").draw().unwrap();
+    chart
+        .configure_mesh()
+        .x_labels(figures.len())
+        .x_label_formatter(&sizes_only)
+        .light_line_style(WHITE)
+        .x_desc("input MB")
+        .y_desc("MB/s")
+        .draw()
+        .unwrap();
     chart.draw_series(LineSeries::new(rates.clone(), BLUE.stroke_width(2))).unwrap();
     chart.draw_series(rates.iter().map(|&p| Circle::new(p, 4, BLUE.filled()))).unwrap();
     root.present().unwrap();
