@@ -14,9 +14,13 @@ fn cases(default: u32) -> u32 {
 }
 
 fn index_of(docs: &[(&str, &str, &str)]) -> (tempfile::TempDir, Index) {
+    index_of_documents(docs.iter().map(|(id, title, text)| Document::new(*id, *title).with_text(text)))
+}
+
+fn index_of_documents(docs: impl IntoIterator<Item = Document>) -> (tempfile::TempDir, Index) {
     let dir = tempfile::tempdir().unwrap();
     let index = Index::create(dir.path().join("i")).unwrap();
-    index.add_documents(docs.iter().map(|(id, title, text)| Document::new(*id, *title).with_text(text))).unwrap();
+    index.add_documents(docs).unwrap();
     (dir, index)
 }
 
@@ -612,9 +616,7 @@ mod fuzz {
 fn explaining_a_document_before_the_first_exact_run_is_no_trouble() {
     // Found by the fuzz test: explaining a hit sought the exact run's phrase scorer back from
     // a later document, which tantivy asserts against.
-    let dir = tempfile::tempdir().unwrap();
-    let index = Index::create(dir.path().join("i")).unwrap();
-    index.add_documents([Document::new("0", "").with_text("一")]).unwrap();
+    let (_d, index) = index_of_documents([Document::new("0", "").with_text("一")]);
     let query = Query::new("OR一丂date:[2020-01-01 TO *]丂一丌一OR").explain(true);
     let _ = index.search(&query);
     let results = index.search(&Query::new("一 丌一").any(true).explain(true)).unwrap();
@@ -677,9 +679,7 @@ fn sentence_mix(count: usize) -> Vec<Document> {
 #[test]
 fn top_chinese_hits_are_those_of_scoring_every_match() {
     let docs = sentence_mix(3000);
-    let dir = tempfile::tempdir().unwrap();
-    let index = Index::create(dir.path().join("i")).unwrap();
-    index.add_documents(docs.clone()).unwrap();
+    let (_d, index) = index_of_documents(docs.clone());
     // Deleted documents inside the cells: replaced ones.
     index.add_documents(docs.iter().step_by(7).cloned().map(|d| d.with_text("替换后的文本，人民法院审理。"))).unwrap();
     let runs = han_runs(&docs);
@@ -739,9 +739,7 @@ fn an_excluded_phrase_excludes_only_documents_holding_it() {
     // phrase scorer had missed a document holding its characters apart, the next candidate
     // was answered from where the scorer stood and excluded without holding the phrase.
     let docs = sentence_mix(3000);
-    let dir = tempfile::tempdir().unwrap();
-    let index = Index::create(dir.path().join("i")).unwrap();
-    index.add_documents(docs.clone()).unwrap();
+    let (_d, index) = index_of_documents(docs.clone());
     let texts: std::collections::HashMap<String, String> = docs.iter().map(|d| (d.id.clone(), han_text(d))).collect();
     for (wanted, excluded) in [("研发", "哥投"), ("中国", "美国"), ("发展", "经济"), ("的", "和")] {
         let all = index.search(&Query::new(wanted).limit(3000).snippet_chars(0)).unwrap();
