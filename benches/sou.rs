@@ -757,44 +757,63 @@ fn news_mix_dict_index(corpora: &[Corpus]) -> Option<PathBuf> {
     Some(dir)
 }
 
+/// A running `sou serve` (`binary`, with `extra` arguments) on a free port, stopped on drop.
+struct Server {
+    child: std::process::Child,
+    base: String,
+}
+
+impl Server {
+    fn start(binary: &str, extra: &[&str], index: &Path) -> Server {
+        let mut child = Command::new(binary)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .arg("--index")
+            .arg(index)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let base = loop {
+            let line = lines.next().expect("server output").unwrap();
+            if let Some(rest) = line.split("on http://").nth(1) {
+                break format!("http://{}", rest.split('/').next().unwrap());
+            }
+        };
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, base }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Percent-encodes every byte but ASCII letters and digits, for a query parameter.
+fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
 /// Requests per second and latency of `sou serve` under load from this (second) process: 4
 /// client threads on loopback, a mixed query set, for 10 seconds.
 ///
 /// `SOU_SERVE_BIN` and `SOU_SERVE_INDEX` measure another build (a previous release, with an
 /// index of its own analyzer version) the same way; `SOU_SERVE_ARGS` adds arguments.
 fn serve_section(corpora: &[Corpus]) {
-    use std::io::BufRead as _;
     let Some(own_index) = news_mix_index(corpora) else { return };
     let binary = std::env::var("SOU_SERVE_BIN").unwrap_or_else(|_| SOU.to_string());
     let dir = std::env::var_os("SOU_SERVE_INDEX").map(PathBuf::from).unwrap_or(own_index);
     let extra = std::env::var("SOU_SERVE_ARGS").unwrap_or_default();
     eprintln!("bench: serving {} with {binary} {extra}", dir.display());
-    let mut server = Command::new(&binary)
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .args(extra.split_whitespace())
-        .arg("--index")
-        .arg(&dir)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(server.stderr.take().unwrap()).lines();
-    let base = loop {
-        let line = lines.next().expect("server output").unwrap();
-        if let Some(rest) = line.split("on http://").nth(1) {
-            break format!("http://{}", rest.split('/').next().unwrap());
-        }
-    };
-    std::thread::spawn(move || for _ in lines {});
-    let queries: Vec<String> = query_kinds()
-        .into_iter()
-        .flat_map(|(_, qs)| qs)
-        .map(|q| {
-            q.bytes()
-                .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
-                .collect()
-        })
-        .collect();
+    let server = Server::start(&binary, &extra.split_whitespace().collect::<Vec<_>>(), &dir);
+    let base = server.base.clone();
+    let queries: Vec<String> = query_kinds().into_iter().flat_map(|(_, qs)| qs).map(url_encode).collect();
     let deadline = Instant::now() + Duration::from_secs(10);
     let workers: Vec<_> = (0..4)
         .map(|worker| {
@@ -816,8 +835,7 @@ fn serve_section(corpora: &[Corpus]) {
         })
         .collect();
     let mut times: Vec<Duration> = workers.into_iter().flat_map(|w| w.join().unwrap()).collect();
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     times.sort();
     println!("\n### `sou serve` under load: news-mix index, {} queries mixed, 4 client threads, 10 s\n", queries.len());
     println!("| requests | req/s | p50 ms | p99 ms |");

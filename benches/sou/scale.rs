@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{SOU, dir_size, json_lines, mb, percentile, work_dir};
+use super::{SOU, Server, dir_size, json_lines, mb, percentile, url_encode, work_dir};
 
 /// The query kinds measured at every size (the table and four more kinds).
 fn scale_queries(paragraph: &str) -> Vec<(&'static str, &'static str, String)> {
@@ -245,46 +245,6 @@ fn segments(index: &Path) -> u64 {
     stats["segments"].as_u64().unwrap_or(0)
 }
 
-/// A running `sou serve` on a free port, stopped on drop.
-struct Server {
-    child: std::process::Child,
-    base: String,
-}
-
-impl Server {
-    fn start(index: &Path) -> Server {
-        let mut child = Command::new(SOU)
-            .args(["serve", "--addr", "127.0.0.1:0", "--index"])
-            .arg(index)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let base = loop {
-            let line = lines.next().expect("server output").unwrap();
-            if let Some(rest) = line.split("on http://").nth(1) {
-                break format!("http://{}", rest.split('/').next().unwrap());
-            }
-        };
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, base }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn url_encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
-}
-
 /// p50 and p99 in ms of sorted durations.
 fn p50_p99(mut times: Vec<Duration>) -> (f64, f64) {
     times.sort();
@@ -405,7 +365,7 @@ pub fn scale_section(data: &Path) {
         let index = input.with_file_name("index");
         let queries_only = std::env::var_os("SOU_SCALE_QUERIES_ONLY").is_some() && index.is_dir();
         if queries_only {
-            let server = Server::start(&index);
+            let server = Server::start(SOU, &[], &index);
             let queries = measure_queries(&server, &index, &paragraph);
             drop(server);
             let saved = SavedRuns::load(&index);
@@ -424,7 +384,7 @@ pub fn scale_section(data: &Path) {
         let run = run_index(&["-q", "--threads", "2"], &index, &input);
         eprintln!("bench: scale {size} MB indexed in {:.0} s", run.wall.as_secs_f64());
         let (index_bytes, segments) = (dir_size(&index), segments(&index));
-        let server = Server::start(&index);
+        let server = Server::start(SOU, &[], &index);
         let queries = measure_queries(&server, &index, &paragraph);
         drop(server);
         let append = (size == append_size).then(|| append_run(&index, &input, &pool));
@@ -517,6 +477,31 @@ fn print_tables(figures: &[SizeFigures]) {
     }
 }
 
+/// Axes with the x labels at the measured sizes only: a log axis's own labels overlap.
+fn draw_mesh<X, Y>(
+    chart: &mut plotters::chart::ChartContext<
+        '_,
+        plotters::prelude::BitMapBackend<'_>,
+        plotters::coord::cartesian::Cartesian2d<X, Y>,
+    >,
+    sizes: usize,
+    y_desc: &str,
+) where
+    X: plotters::coord::ranged1d::Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+    Y: plotters::coord::ranged1d::Ranged + plotters::coord::ranged1d::ValueFormatter<Y::ValueType>,
+{
+    let sizes_only = |v: &f64| format!("{v:.0}");
+    chart
+        .configure_mesh()
+        .x_labels(sizes)
+        .x_label_formatter(&sizes_only)
+        .light_line_style(plotters::style::WHITE)
+        .x_desc("input MB")
+        .y_desc(y_desc)
+        .draw()
+        .unwrap();
+}
+
 /// Warm p50 per query kind against input size (log–log), and indexing MB/s.
 fn draw(figures: &[SizeFigures], path: &Path) {
     use plotters::prelude::*;
@@ -547,16 +532,7 @@ fn draw(figures: &[SizeFigures], path: &Path) {
         .y_label_area_size(56)
         .build_cartesian_2d((min_mb * 0.8..max_mb * 1.25).log_scale(), (0.05f64..max_ms).log_scale())
         .unwrap();
-    let sizes_only = |v: &f64| format!("{v:.0}");
-    chart
-        .configure_mesh()
-        .x_labels(figures.len())
-        .x_label_formatter(&sizes_only)
-        .light_line_style(WHITE)
-        .x_desc("input MB")
-        .y_desc("p50 ms")
-        .draw()
-        .unwrap();
+    draw_mesh(&mut chart, figures.len(), "p50 ms");
     let kinds = figures[0].queries.len();
     for k in 0..kinds {
         let color = Palette99::pick(k).mix(0.9);
@@ -582,15 +558,7 @@ fn draw(figures: &[SizeFigures], path: &Path) {
         .y_label_area_size(48)
         .build_cartesian_2d((min_mb * 0.8..max_mb * 1.25).log_scale(), 0f64..max_rate)
         .unwrap();
-    chart
-        .configure_mesh()
-        .x_labels(figures.len())
-        .x_label_formatter(&sizes_only)
-        .light_line_style(WHITE)
-        .x_desc("input MB")
-        .y_desc("MB/s")
-        .draw()
-        .unwrap();
+    draw_mesh(&mut chart, figures.len(), "MB/s");
     chart.draw_series(LineSeries::new(rates.clone(), BLUE.stroke_width(2))).unwrap();
     chart.draw_series(rates.iter().map(|&p| Circle::new(p, 4, BLUE.filled()))).unwrap();
     root.present().unwrap();
