@@ -3,7 +3,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -91,9 +91,15 @@ struct ServeArgs {
 struct IndexArgs {
     /// Folders (walked recursively) or files to index [default: corpus]
     paths: Vec<PathBuf>,
-    /// Index folder.
+    /// Index folder, or an OpenSearch index (`http://127.0.0.1:9200/NAME`).
     #[arg(long, default_value = DEFAULT_INDEX)]
     index: PathBuf,
+    /// Primary shards of a new cluster index.
+    #[arg(long, default_value_t = 2)]
+    shards: u32,
+    /// Replicas of each shard of a new cluster index.
+    #[arg(long, default_value_t = 1)]
+    replicas: u32,
     /// Build the index again from scratch, aside: searches keep using the current index until
     /// the new one is complete. Keeps the stored user dictionary unless --dict or --no-dict.
     #[arg(long)]
@@ -220,7 +226,7 @@ struct EvalArgs {
 
 #[derive(Args)]
 struct StatsArgs {
-    /// Index folder.
+    /// Index folder, or an OpenSearch index (`http://127.0.0.1:9200/NAME`).
     #[arg(long, default_value = DEFAULT_INDEX)]
     index: PathBuf,
     /// JSON output.
@@ -313,6 +319,33 @@ fn check_inputs(paths: &[PathBuf]) -> Result<()> {
     Ok(())
 }
 
+/// The index location as given, when it is a cluster address.
+fn cluster_url(index: &Path) -> Option<&str> {
+    index.to_str().filter(|s| sou::cluster::is_cluster_url(s))
+}
+
+/// Syncs into a cluster index, creating it when missing.
+fn index_cluster(
+    url: &str,
+    args: &IndexArgs,
+    paths: &[PathBuf],
+    sync: &SyncOptions,
+    progress: &Progress,
+) -> Result<sou::SyncReport> {
+    if args.rebuild {
+        // A rebuild must leave the current index searchable until the new one is complete
+        // (an alias swap); until that exists, say so rather than delete and re-create.
+        bail!("--rebuild is not supported for a cluster index yet; delete {url} and {url}.sou-files, then index again");
+    }
+    if args.dict.is_some() {
+        bail!("--dict is not supported for a cluster index yet");
+    }
+    let layout = sou::cluster::Layout { shards: args.shards, replicas: args.replicas };
+    let index =
+        sou::cluster::ClusterIndex::open_or_create(url, layout).with_context(|| format!("cannot open index {url}"))?;
+    Ok(index.sync(paths, sync, progress)?)
+}
+
 fn index(args: IndexArgs) -> Result<Outcome> {
     let paths = if args.paths.is_empty() { vec![PathBuf::from(DEFAULT_CORPUS)] } else { args.paths.clone() };
     check_inputs(&paths)?;
@@ -324,7 +357,9 @@ fn index(args: IndexArgs) -> Result<Outcome> {
         ..SyncOptions::default()
     };
     let cannot_open = || format!("cannot open index {}", args.index.display());
-    let report = if args.rebuild {
+    let report = if let Some(url) = cluster_url(&args.index) {
+        index_cluster(url, &args, &paths, &sync, &progress)?
+    } else if args.rebuild {
         let rebuild = Index::rebuild(&args.index, options).with_context(cannot_open)?;
         let report = rebuild.index().sync(&paths, &sync, &progress)?;
         rebuild
@@ -370,6 +405,9 @@ fn index(args: IndexArgs) -> Result<Outcome> {
 
 /// Opens the index to search: the given one, or `index/`, built from `corpus/` when missing.
 fn open_for_search(path: Option<&Path>, options: OpenOptions) -> Result<Index> {
+    if let Some(url) = path.and_then(cluster_url) {
+        bail!("searching a cluster index ({url}) is not built yet: `sou index` and `sou stats` work with one");
+    }
     if let Some(path) = path {
         return Index::open_with(path, options).with_context(|| format!("cannot open index {}", path.display()));
     }
@@ -469,6 +507,9 @@ fn write_results(
 }
 
 fn eval(args: EvalArgs) -> Result<Outcome> {
+    if let Some(url) = cluster_url(&args.index) {
+        bail!("evaluating a cluster index ({url}) is not built yet: `sou index` and `sou stats` work with one");
+    }
     let index = Index::open(&args.index).with_context(|| format!("cannot open index {}", args.index.display()))?;
     let (queries, problems) = sou::read_queries_lenient(&args.queries)?;
     for problem in &problems {
@@ -504,8 +545,11 @@ fn eval(args: EvalArgs) -> Result<Outcome> {
 }
 
 fn stats(args: StatsArgs) -> Result<Outcome> {
-    let index = Index::open(&args.index).with_context(|| format!("cannot open index {}", args.index.display()))?;
-    let stats = index.stats()?;
+    let cannot_open = || format!("cannot open index {}", args.index.display());
+    let stats = match cluster_url(&args.index) {
+        Some(url) => sou::cluster::ClusterIndex::open(url).with_context(cannot_open)?.stats()?,
+        None => Index::open(&args.index).with_context(cannot_open)?.stats()?,
+    };
     let mut out = io::stdout().lock();
     if args.json {
         serde_json::to_writer(&mut out, &stats)?;

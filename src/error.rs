@@ -75,6 +75,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// An OpenSearch cluster could not be reached, or refused a request.
+    #[error("cluster at {url}: {message}")]
+    Cluster {
+        /// The cluster (and index) address.
+        url: String,
+        /// What went wrong, in OpenSearch's words where it gave some.
+        message: String,
+    },
+
     /// An error from the search engine underneath.
     #[error("index error: {0}")]
     Tantivy(#[from] tantivy::TantivyError),

@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use tantivy::schema::Value;
 use tantivy::{IndexReader, IndexSettings, ReloadPolicy, TantivyDocument, Term};
 
-use crate::analysis::script::ScriptCounts;
 use crate::analysis::{self, ANALYZER_VERSION, Segmenter};
 use crate::directory::IndexDirectory;
 use crate::document::Document;
@@ -453,26 +452,17 @@ impl Index {
         out.add_text(f.path, &doc.path);
         out.add_u64(f.fingerprint, fingerprint);
         out.add_u64(f.record, record);
-        out.add_text(f.title, &doc.title);
-        if let Some(source) = &doc.source {
-            out.add_text(f.source, source);
-        }
         if let Some(date) = doc.date {
             out.add_i64(f.date, date.days_since_epoch());
         }
-        // The title is also the first value of the body field of its script: a title word then
-        // counts in the body's BM25 too ("flat" scoring), which ranks better than adding a
-        // separately normalized title field alone (SciFact train nDCG@10 0.694 vs 0.688).
-        // The body itself is always the last value.
-        let title_body = if ScriptCounts::of(&doc.title).is_chinese() { f.zh } else { f.en };
-        if !doc.title.is_empty() {
-            out.add_text(title_body, &doc.title);
+        let values = schema::TextValues::of(doc);
+        out.add_text(f.title, values.title);
+        if let Some(source) = values.source {
+            out.add_text(f.source, source);
         }
-        out.add_text(f.zh, &doc.zh);
-        out.add_text(f.en, &doc.en);
-        for text in [Some(&doc.title), doc.source.as_ref(), Some(&doc.zh), Some(&doc.en)].into_iter().flatten() {
-            if analysis::script::has_gram_chars(text) {
-                out.add_text(f.grams, text);
+        for (field, texts) in [(f.zh, &values.zh), (f.en, &values.en), (f.grams, &values.grams)] {
+            for text in texts {
+                out.add_text(field, text);
             }
         }
         out

@@ -61,6 +61,8 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+#[cfg(feature = "cluster")]
+pub mod cluster;
 mod corpus;
 mod date;
 mod directory;

@@ -4,7 +4,9 @@ use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, STORED, STRING, Schema, TextFieldIndexing, TextOptions,
 };
 
-use crate::analysis::{GRAMS, WORDS, ZH_WORDS};
+use crate::analysis::script::ScriptCounts;
+use crate::analysis::{self, GRAMS, WORDS, ZH_WORDS};
+use crate::document::Document;
 
 /// Handles to the schema's fields.
 #[derive(Debug, Clone, Copy)]
@@ -68,4 +70,41 @@ pub(crate) fn fields_of(schema: &Schema) -> Option<Fields> {
         en: f("en")?,
         grams: f("grams")?,
     })
+}
+
+/// The text a document gives each analyzed field, values in order: what the local index and a
+/// cluster index both analyze, so the two hold the same terms at the same positions.
+#[derive(Debug)]
+pub(crate) struct TextValues<'a> {
+    pub title: &'a str,
+    pub source: Option<&'a str>,
+    pub zh: Vec<&'a str>,
+    pub en: Vec<&'a str>,
+    pub grams: Vec<&'a str>,
+}
+
+impl<'a> TextValues<'a> {
+    pub fn of(doc: &'a Document) -> Self {
+        let (mut zh, mut en) = (Vec::with_capacity(2), Vec::with_capacity(2));
+        // The title is also the first value of the body field of its script: a title word then
+        // counts in the body's BM25 too ("flat" scoring), which ranks better than adding a
+        // separately normalized title field alone (SciFact train nDCG@10 0.694 vs 0.688).
+        // The body itself is always the last value.
+        if !doc.title.is_empty() {
+            if ScriptCounts::of(&doc.title).is_chinese() {
+                zh.push(doc.title.as_str())
+            } else {
+                en.push(doc.title.as_str())
+            }
+        }
+        zh.push(&doc.zh);
+        en.push(&doc.en);
+        let grams = [Some(&doc.title), doc.source.as_ref(), Some(&doc.zh), Some(&doc.en)]
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .filter(|text| analysis::script::has_gram_chars(text))
+            .collect();
+        TextValues { title: &doc.title, source: doc.source.as_deref(), zh, en, grams }
+    }
 }

@@ -158,7 +158,7 @@ fn covers(root_key: &str, key: &str) -> bool {
 
 /// How a file of the to-do list is to be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Task {
+pub(crate) enum Task {
     /// Not in the index yet.
     New,
     /// Changed since it was indexed: its old documents go.
@@ -200,62 +200,8 @@ impl Index {
         for (key, fingerprint) in &state.shadowed {
             known.entry(key.clone()).or_insert(*fingerprint);
         }
-        let mut files: Vec<SourceFile> = Vec::new();
-        let mut seen = HashSet::new();
-        for root in roots {
-            for found in corpus::walk(root, Some(&self.path)) {
-                match found {
-                    // Overlapping roots (`corpus corpus/news`) find some files twice.
-                    Found::File(file) => {
-                        if seen.insert(file.key.clone()) {
-                            files.push(file);
-                        }
-                    }
-                    Found::Skipped(path, reason) => skip(&mut report, progress, &path.to_string_lossy(), &reason),
-                }
-            }
-        }
-        let removed: Vec<String> = if options.remove_missing {
-            let cwd = std::env::current_dir().ok();
-            let root_keys: Vec<String> = roots.iter().map(|r| corpus::file_key(r, cwd.as_deref())).collect();
-            let mut gone: Vec<String> = known
-                .keys()
-                .filter(|k| !seen.contains(*k) && root_keys.iter().any(|root| covers(root, k)))
-                .cloned()
-                .collect();
-            gone.sort();
-            gone
-        } else {
-            Vec::new()
-        };
-        let mut todo: Vec<(SourceFile, Task)> = Vec::new();
-        let mut unchanged = Vec::new();
-        for file in &files {
-            let partial = state.partial.as_ref().filter(|p| p.key == file.key && p.fingerprint == file.fingerprint);
-            if let Some(p) = partial {
-                todo.push((file.clone(), Task::Resume(Resume { offset: p.offset, line: p.line })));
-            } else if known.get(&file.key) == Some(&file.fingerprint) {
-                unchanged.push(file);
-            } else {
-                let task = if known.contains_key(&file.key) { Task::Changed } else { Task::New };
-                todo.push((file.clone(), task));
-            }
-        }
-        // Files with shadowed records are read again when anything else changed: the record
-        // that beat theirs may be gone.
-        let anything_changed = !removed.is_empty() || todo.iter().any(|(_, t)| *t == Task::Changed);
-        for file in unchanged {
-            if anything_changed && state.shadowed.contains_key(&file.key) {
-                todo.push((file.clone(), Task::Recheck));
-            } else {
-                report.unchanged += 1;
-                progress.file_done(&file.key);
-            }
-        }
-        // The fixed order that decides which of two records with one id wins.
-        todo.sort_by(|a, b| a.0.key.cmp(&b.0.key));
-        let todo_bytes = todo.iter().map(|(f, t)| remaining_bytes(f, *t)).sum();
-        progress.started(todo.len(), todo_bytes);
+        let Plan { files, seen, removed, todo } =
+            plan(roots, Some(&self.path), &known, &state, options, &mut report, progress);
 
         // What a run that failed mid-commit (a full disk, a crash) may have left.
         self.remove_unreferenced_files()?;
@@ -294,15 +240,106 @@ impl Index {
     }
 }
 
+/// What a sync has to do, decided before anything is written.
+pub(crate) struct Plan {
+    /// Every readable file walked, in walk order.
+    pub files: Vec<SourceFile>,
+    /// Their keys.
+    pub seen: HashSet<String>,
+    /// Keys of indexed files gone from disk under the synced roots, sorted.
+    pub removed: Vec<String>,
+    /// Files to read and how, in the fixed order that settles repeated ids.
+    pub todo: Vec<(SourceFile, Task)>,
+}
+
+/// Walks `roots` (leaving out `exclude`, the index itself) and compares what it finds with the
+/// `known` files (key → fingerprint) and the sync `state` of the last run: the part of a sync
+/// that does not depend on where the index lives. Skipped and unchanged files are counted in
+/// `report` and told to `progress` here.
+pub(crate) fn plan(
+    roots: &[PathBuf],
+    exclude: Option<&std::path::Path>,
+    known: &HashMap<String, u64>,
+    state: &SyncState,
+    options: &SyncOptions,
+    report: &mut SyncReport,
+    progress: &dyn SyncProgress,
+) -> Plan {
+    let mut files: Vec<SourceFile> = Vec::new();
+    let mut seen = HashSet::new();
+    for root in roots {
+        for found in corpus::walk(root, exclude) {
+            match found {
+                // Overlapping roots (`corpus corpus/news`) find some files twice.
+                Found::File(file) => {
+                    if seen.insert(file.key.clone()) {
+                        files.push(file);
+                    }
+                }
+                Found::Skipped(path, reason) => skip(report, progress, &path.to_string_lossy(), &reason),
+            }
+        }
+    }
+    let removed: Vec<String> = if options.remove_missing {
+        let cwd = std::env::current_dir().ok();
+        let root_keys: Vec<String> = roots.iter().map(|r| corpus::file_key(r, cwd.as_deref())).collect();
+        let mut gone: Vec<String> = known
+            .keys()
+            .filter(|k| !seen.contains(*k) && root_keys.iter().any(|root| covers(root, k)))
+            .cloned()
+            .collect();
+        gone.sort();
+        gone
+    } else {
+        Vec::new()
+    };
+    let mut todo: Vec<(SourceFile, Task)> = Vec::new();
+    let mut unchanged = Vec::new();
+    for file in &files {
+        let partial = state.partial.as_ref().filter(|p| p.key == file.key && p.fingerprint == file.fingerprint);
+        if let Some(p) = partial {
+            todo.push((file.clone(), Task::Resume(Resume { offset: p.offset, line: p.line })));
+        } else if known.get(&file.key) == Some(&file.fingerprint) {
+            unchanged.push(file);
+        } else {
+            let task = if known.contains_key(&file.key) { Task::Changed } else { Task::New };
+            todo.push((file.clone(), task));
+        }
+    }
+    // Files with shadowed records are read again when anything else changed: the record
+    // that beat theirs may be gone.
+    let anything_changed = !removed.is_empty() || todo.iter().any(|(_, t)| *t == Task::Changed);
+    for file in unchanged {
+        if anything_changed && state.shadowed.contains_key(&file.key) {
+            todo.push((file.clone(), Task::Recheck));
+        } else {
+            report.unchanged += 1;
+            progress.file_done(&file.key);
+        }
+    }
+    // The fixed order that decides which of two records with one id wins.
+    todo.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+    let todo_bytes = todo.iter().map(|(f, t)| remaining_bytes(f, *t)).sum();
+    progress.started(todo.len(), todo_bytes);
+    Plan { files, seen, removed, todo }
+}
+
+/// The warning for a repeated id: the file of the record not kept, what happened, the kind.
+pub(crate) fn repeat_warning(id: &str, loser: &Origin, winner: &Origin) -> (String, String, ProblemKind) {
+    let (at, kept) = (loser.describe(), winner.describe());
+    let reason = format!("id {id:?} at {at} is also at {kept}, which comes later: that one is kept");
+    (loser.path.clone(), reason, ProblemKind::RepeatedId { id: id.to_string(), kept })
+}
+
 /// Bytes still to read of a to-do file.
-fn remaining_bytes(file: &SourceFile, task: Task) -> u64 {
+pub(crate) fn remaining_bytes(file: &SourceFile, task: Task) -> u64 {
     match task {
         Task::Resume(r) => file.size.saturating_sub(r.offset),
         _ => file.size,
     }
 }
 
-fn skip(report: &mut SyncReport, progress: &dyn SyncProgress, path: &str, reason: &SkipReason) {
+pub(crate) fn skip(report: &mut SyncReport, progress: &dyn SyncProgress, path: &str, reason: &SkipReason) {
     report.skipped += 1;
     let problem = FileProblem {
         path: path.to_string(),
@@ -426,9 +463,8 @@ impl Run<'_> {
     /// A repeated id: `loser` is not indexed (or no longer), `winner` is.
     fn warn_repeat(&mut self, id: &str, loser: &Origin, winner: &Origin) {
         self.report.duplicate_ids += 1;
-        let (at, kept) = (loser.describe(), winner.describe());
-        let reason = format!("id {id:?} at {at} is also at {kept}, which comes later: that one is kept");
-        self.warn(&loser.path.clone(), reason, ProblemKind::RepeatedId { id: id.to_string(), kept });
+        let (path, reason, kind) = repeat_warning(id, loser, winner);
+        self.warn(&path, reason, kind);
     }
 
     fn shadow(&mut self, key: &str) {

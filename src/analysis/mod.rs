@@ -356,12 +356,22 @@ pub fn analyze(text: &str, segmenter: &Segmenter) -> Vec<AnalyzedToken> {
 /// Registers sou's analyzers on `index`. Tantivy stores only analyzer names, so this must run
 /// on every create and open, before any indexing or querying.
 pub(crate) fn register(index: &tantivy::Index, segmenter: &Segmenter) {
-    let words = WordTokenizer { segmenter: segmenter.clone(), buffer: TokenBuffer::default(), function_words: true };
-    index.tokenizers().register(WORDS, TextAnalyzer::builder(words).build());
-    let zh_words =
-        WordTokenizer { segmenter: segmenter.clone(), buffer: TokenBuffer::default(), function_words: false };
-    index.tokenizers().register(ZH_WORDS, TextAnalyzer::builder(zh_words).build());
-    index.tokenizers().register(GRAMS, TextAnalyzer::builder(GramTokenizer).build());
+    for name in [WORDS, ZH_WORDS, GRAMS] {
+        index.tokenizers().register(name, analyzer(name, segmenter));
+    }
+}
+
+/// The analyzer registered under `name` (one of [`WORDS`], [`ZH_WORDS`], [`GRAMS`]); also what
+/// a cluster index's fields are analyzed with before they are sent.
+pub(crate) fn analyzer(name: &str, segmenter: &Segmenter) -> TextAnalyzer {
+    let words =
+        |function_words| WordTokenizer { segmenter: segmenter.clone(), buffer: TokenBuffer::default(), function_words };
+    match name {
+        WORDS => TextAnalyzer::builder(words(true)).build(),
+        ZH_WORDS => TextAnalyzer::builder(words(false)).build(),
+        GRAMS => TextAnalyzer::builder(GramTokenizer).build(),
+        other => unreachable!("no analyzer named {other}"),
+    }
 }
 
 /// Token storage reused across texts: strings are overwritten in place, not reallocated.

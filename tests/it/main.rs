@@ -5,6 +5,7 @@
 mod browser;
 mod chinese;
 mod cli;
+mod cluster;
 mod common;
 mod faults;
 mod ingest;

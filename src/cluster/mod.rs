@@ -1,0 +1,231 @@
+//! An index on an OpenSearch cluster (`http://host:9200/name`): sou analyzes, OpenSearch stores.
+//!
+//! Documents are analyzed by sou exactly as for a local index and sent as pre-analyzed fields
+//! (see `encode` and `mapping`), with the original text kept in `_source`. The files a sync
+//! has indexed, their fingerprints and the sync state live in a second index beside it
+//! (`name.sou-files`), so any machine can run the next sync. No OpenSearch plugin is needed.
+
+mod client;
+mod encode;
+mod mapping;
+mod sync;
+
+use serde_json::{Value, json};
+
+pub use mapping::Layout;
+
+use crate::analysis::{ANALYZER_VERSION, Segmenter};
+use crate::error::{Error, Result};
+use crate::index::Stats;
+use client::{Client, Method, Retry};
+use mapping::ClusterStamp;
+
+/// An index on an OpenSearch cluster.
+#[derive(Debug)]
+pub struct ClusterIndex {
+    client: Client,
+    /// The index's address as given (`http://host:port/name`).
+    url: String,
+    /// The index name.
+    name: String,
+    segmenter: Segmenter,
+}
+
+/// Whether `location` names a cluster index (`http://…` or `https://…`) rather than a folder.
+pub fn is_cluster_url(location: &str) -> bool {
+    location.starts_with("http://") || location.starts_with("https://")
+}
+
+/// Splits `http://host:port/name` into the cluster's base address and the index name, which
+/// must be one OpenSearch accepts (lowercase, none of `\ / * ? " < > | , #` or spaces, not
+/// starting with `-`, `_`, `+` or `.`).
+fn split_url(url: &str) -> Result<(String, String)> {
+    let bad = |why: &str| Error::Cluster { url: url.to_string(), message: why.to_string() };
+    let scheme_end = url.find("://").ok_or_else(|| bad("not an http:// address"))? + 3;
+    let rest = url[scheme_end..].trim_end_matches('/');
+    let (host, name) = rest.split_once('/').ok_or_else(|| bad("no index name: use http://host:9200/NAME"))?;
+    if host.is_empty() {
+        return Err(bad("no host"));
+    }
+    let forbidden = |c: char| "\\/*?\"<>|,# :".contains(c) || c.is_uppercase() || c.is_control();
+    if name.is_empty() || name.chars().any(forbidden) || name.starts_with(['-', '_', '+', '.']) || name.len() > 200 {
+        return Err(bad(&format!(
+            "{name:?} is not a usable index name (lowercase letters, digits, - and _; one path segment)"
+        )));
+    }
+    Ok((format!("{}{host}", &url[..scheme_end]), name.to_string()))
+}
+
+impl ClusterIndex {
+    fn connect(url: &str) -> Result<ClusterIndex> {
+        let (base, name) = split_url(url)?;
+        Ok(ClusterIndex {
+            client: Client::new(&base),
+            url: url.trim_end_matches('/').to_string(),
+            name,
+            segmenter: Segmenter::default(),
+        })
+    }
+
+    /// Opens an existing cluster index, refusing one that another sou analysis built.
+    pub fn open(url: &str) -> Result<ClusterIndex> {
+        let index = ClusterIndex::connect(url)?;
+        let reply = index.client.json(Method::Get, &format!("/{}/_mapping", index.name), None, Retry::BRIEF)?;
+        if reply.status == 404 {
+            return Err(index
+                .error(format!("no index named {:?}: run `sou index DIR --index {}` first", index.name, index.url)));
+        }
+        if !reply.is_success() {
+            return Err(index.error(reply.reason()));
+        }
+        let expected = ClusterStamp::current();
+        match ClusterStamp::of_mapping(&reply.body) {
+            Some(found) if found == expected => Ok(index),
+            found => Err(Error::VersionMismatch {
+                path: index.url.clone().into(),
+                found: found.map_or("no sou stamp (not made by sou)".to_string(), |f| f.describe()),
+                expected: expected.describe(),
+                hint: format!("delete {0} and {0}.sou-files, then index again", index.url),
+            }),
+        }
+    }
+
+    /// Creates the index (and its files index) with this layout; an existing one is an error.
+    pub fn create(url: &str, layout: Layout) -> Result<ClusterIndex> {
+        let index = ClusterIndex::connect(url)?;
+        index.put_index(&index.name, &mapping::create_body(layout))?;
+        index.put_index(&index.files_index(), &sync::files_index_body())?;
+        Ok(index)
+    }
+
+    /// Opens the index, creating it with `layout` if the cluster has none of that name.
+    pub fn open_or_create(url: &str, layout: Layout) -> Result<ClusterIndex> {
+        let index = ClusterIndex::connect(url)?;
+        let reply = index.client.json(Method::Head, &format!("/{}", index.name), None, Retry::BRIEF)?;
+        if reply.status == 404 { ClusterIndex::create(url, layout) } else { ClusterIndex::open(url) }
+    }
+
+    /// Deletes the index and its files index, if they exist.
+    pub fn delete(url: &str) -> Result<()> {
+        let index = ClusterIndex::connect(url)?;
+        for name in [index.name.clone(), index.files_index()] {
+            let reply = index.client.json(Method::Delete, &format!("/{name}"), None, Retry::PATIENT)?;
+            if !reply.is_success() && reply.status != 404 {
+                return Err(index.error(reply.reason()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The index's address.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The segmenter queries and documents are analyzed with.
+    pub fn segmenter(&self) -> &Segmenter {
+        &self.segmenter
+    }
+
+    /// Searchable documents (as of the last refresh).
+    pub fn num_docs(&self) -> Result<u64> {
+        let reply = self.ok(Method::Get, &format!("/{}/_count", self.name), None)?;
+        Ok(reply["count"].as_u64().unwrap_or(0))
+    }
+
+    /// Documents, segments and bytes on the cluster (primaries and replicas), as for a local
+    /// index.
+    pub fn stats(&self) -> Result<Stats> {
+        let reply = self.ok(Method::Get, &format!("/{}/_stats/docs,store,segments", self.name), None)?;
+        let total = &reply["_all"]["total"];
+        let primaries = &reply["_all"]["primaries"];
+        let mapping = self.ok(Method::Get, &format!("/{}/_mapping", self.name), None)?;
+        let mut fields: Vec<String> = mapping
+            .as_object()
+            .and_then(|m| m.values().next())
+            .and_then(|i| i["mappings"]["properties"].as_object())
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+        fields.sort();
+        Ok(Stats {
+            path: self.url.clone(),
+            documents: primaries["docs"]["count"].as_u64().unwrap_or(0),
+            segments: total["segments"]["count"].as_u64().unwrap_or(0) as usize,
+            size_bytes: total["store"]["size_in_bytes"].as_u64().unwrap_or(0),
+            fields,
+            analyzer_version: ANALYZER_VERSION,
+            user_dictionary: None,
+        })
+    }
+
+    /// Makes everything written so far searchable.
+    pub(crate) fn refresh(&self) -> Result<()> {
+        self.ok(Method::Post, &format!("/{},{}/_refresh", self.name, self.files_index()), None).map(drop)
+    }
+
+    fn files_index(&self) -> String {
+        format!("{}.sou-files", self.name)
+    }
+
+    fn put_index(&self, name: &str, body: &Value) -> Result<()> {
+        let reply = self.client.json(Method::Put, &format!("/{name}"), Some(body), Retry::BRIEF)?;
+        if !reply.is_success() {
+            return Err(self.error(reply.reason()));
+        }
+        // Writes to a fresh index wait for its primaries; a timeout here is a cluster problem.
+        let health = format!("/_cluster/health/{name}?wait_for_status=yellow&timeout=60s");
+        let reply = self.client.json(Method::Get, &health, None, Retry::PATIENT)?;
+        if reply.body["timed_out"].as_bool() != Some(false) {
+            return Err(self.error(format!("index {name} did not become ready in 60 s")));
+        }
+        Ok(())
+    }
+
+    /// `method path body`, retried patiently; any non-2xx answer is an error.
+    fn ok(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Value> {
+        let reply = self.client.json(method, path, body, Retry::PATIENT)?;
+        if reply.is_success() { Ok(reply.body) } else { Err(self.error(reply.reason())) }
+    }
+
+    fn error(&self, message: String) -> Error {
+        Error::Cluster { url: self.url.clone(), message }
+    }
+}
+
+/// The `_source` of a document in the cluster: its original text and where it came from.
+pub(crate) fn source_of(doc: &crate::Document, fingerprint: u64, record: u64, run: u64) -> Value {
+    json!({
+        "id": doc.id,
+        "path": doc.path,
+        "fingerprint": fingerprint,
+        "record": record,
+        "run": run,
+        "date": doc.date.map(|d| d.days_since_epoch()),
+        mapping::ORIGINAL: doc,
+    })
+}
+
+#[cfg(test)]
+mod cluster_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_address_is_a_cluster_and_a_name() {
+        assert_eq!(split_url("http://127.0.0.1:9200/news").unwrap(), ("http://127.0.0.1:9200".into(), "news".into()));
+        assert_eq!(split_url("https://h:1/news-2/").unwrap(), ("https://h:1".into(), "news-2".into()));
+        for bad in [
+            "http://127.0.0.1:9200",
+            "http://127.0.0.1:9200/",
+            "http://h/News",
+            "http://h/a/b",
+            "http://h/_x",
+            "http:///x",
+        ] {
+            assert!(split_url(bad).is_err(), "{bad}");
+        }
+        assert!(is_cluster_url("http://h/x") && !is_cluster_url("index") && !is_cluster_url("./http"));
+    }
+}

@@ -1,0 +1,568 @@
+//! Incremental sync into a cluster index, with the local sync's plan (`crate::sync::plan`) and
+//! rules: new, changed, removed and unchanged files by fingerprint, bad files and records
+//! skipped with a warning, repeated ids settled by the same fixed order and never silent.
+//!
+//! How the cluster keeps it exact without transactions:
+//! - Every document carries the sync run that wrote it. A re-read file's documents overwrite
+//!   their old selves in place (readers never see the file missing); once all of them are
+//!   acknowledged, the file's documents from earlier runs are deleted.
+//! - Documents are sent with `create`, so an id that exists already comes back as a conflict;
+//!   sou then looks at where the existing one came from and decides which wins.
+//! - A file counts as indexed (its fingerprint is written to the files index) only after every
+//!   one of its documents was acknowledged; the sync state (run number, a big JSON-lines file
+//!   committed in part, files with shadowed records) is in the files index's `_meta`.
+//! - Bulk requests are bounded (bytes and documents); 429 and 5xx answers, for the whole
+//!   request or single documents, are retried with backoff; a document the cluster refuses
+//!   for good is named in a warning and counted as a bad record.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use tantivy::tokenizer::TextAnalyzer;
+
+use super::ClusterIndex;
+use super::client::{Method, Retry, is_transient};
+use super::encode::encode;
+use crate::analysis::{self, GRAMS, WORDS, ZH_WORDS};
+use crate::corpus::{self, Next, Record, SkipReason, SourceFile};
+use crate::document::{Document, Format};
+use crate::error::{Error, Result};
+use crate::ids::Origin;
+use crate::index::{PartialFile, SyncState};
+use crate::schema::TextValues;
+use crate::sync::{self, FileProblem, Plan, ProblemKind, SyncOptions, SyncProgress, SyncReport, Task};
+
+/// A bulk request is sent when it holds this many bytes…
+const BATCH_BYTES: usize = 8 << 20;
+/// …or this many documents.
+const BATCH_DOCS: usize = 1000;
+
+/// The sync state of a cluster index, in its files index's `_meta.sou_sync`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct ClusterSyncState {
+    /// The last run that started.
+    run: u64,
+    /// Whether that run finished.
+    finished: bool,
+    /// A JSON-lines file committed in part, and the run that started it.
+    partial: Option<PartialFile>,
+    partial_run: u64,
+    /// Files with records shadowed by a repeated id (see the local sync).
+    shadowed: BTreeMap<String, u64>,
+}
+
+/// The files index: one document per indexed file (`_id` its stored path).
+pub(crate) fn files_index_body() -> Value {
+    json!({
+        "settings": {"number_of_shards": 1},
+        "mappings": {
+            "dynamic": "strict",
+            "_meta": {"sou_sync": ClusterSyncState::default()},
+            "properties": {"path": {"type": "keyword"}, "fingerprint": {"type": "unsigned_long"}},
+        },
+    })
+}
+
+/// A document waiting in the bulk request being built.
+struct Pending {
+    id: String,
+    origin: Origin,
+    /// The `_source`, with the encoded fields.
+    source: Value,
+}
+
+/// A file whose documents are all in requests sent or being built; done once they are acknowledged.
+struct Finishing {
+    key: String,
+    fingerprint: u64,
+    /// Its documents from runs before this one are deleted when it is done.
+    clean_before: Option<u64>,
+}
+
+/// The analyzers of the analyzed fields, created once per run.
+struct Analyzers {
+    words: TextAnalyzer,
+    zh: TextAnalyzer,
+    grams: TextAnalyzer,
+}
+
+impl Analyzers {
+    fn new(index: &ClusterIndex) -> Analyzers {
+        let segmenter = index.segmenter();
+        Analyzers {
+            words: analysis::analyzer(WORDS, segmenter),
+            zh: analysis::analyzer(ZH_WORDS, segmenter),
+            grams: analysis::analyzer(GRAMS, segmenter),
+        }
+    }
+
+    /// The `_source` to send for `doc`: where it came from, its text, its encoded fields.
+    fn source(&mut self, doc: &Document, fingerprint: u64, record: u64, run: u64) -> Value {
+        let values = TextValues::of(doc);
+        let mut source = super::source_of(doc, fingerprint, record, run);
+        let fields = [
+            ("title", encode(&mut self.words, &[values.title])),
+            ("source", encode(&mut self.words, &values.source.into_iter().collect::<Vec<_>>())),
+            ("zh", encode(&mut self.zh, &values.zh)),
+            ("en", encode(&mut self.words, &values.en)),
+            ("grams", encode(&mut self.grams, &values.grams)),
+        ];
+        for (name, encoded) in fields {
+            if !encoded.text.is_empty() {
+                source[name] = Value::String(encoded.text);
+            }
+        }
+        source
+    }
+}
+
+/// One sync run against a cluster index.
+struct Run<'a> {
+    index: &'a ClusterIndex,
+    options: &'a SyncOptions,
+    progress: &'a dyn SyncProgress,
+    report: SyncReport,
+    analyzers: Analyzers,
+    state: ClusterSyncState,
+    run: u64,
+    /// Files of this run's to-do list whose documents from earlier runs are stale.
+    rereading: HashSet<String>,
+    /// Fingerprints of every file walked, for the shadowed list.
+    fingerprints: HashMap<String, u64>,
+    batch: Vec<Pending>,
+    batch_bytes: usize,
+    finishing: Vec<Finishing>,
+    since_commit: u64,
+    failed: Option<Error>,
+}
+
+impl ClusterIndex {
+    /// Brings the cluster index in line with the files under `roots`, as [`crate::Index::sync`]
+    /// does for a local one.
+    pub fn sync(&self, roots: &[PathBuf], options: &SyncOptions, progress: &dyn SyncProgress) -> Result<SyncReport> {
+        let started = Instant::now();
+        for root in roots {
+            std::fs::metadata(root).map_err(|source| Error::Input { path: root.clone(), source })?;
+        }
+        let state = self.sync_state()?;
+        let mut known = self.indexed_files()?;
+        for (key, fingerprint) in &state.shadowed {
+            known.entry(key.clone()).or_insert(*fingerprint);
+        }
+        let mut report = SyncReport::default();
+        let local_state = SyncState { partial: state.partial.clone(), shadowed: state.shadowed.clone() };
+        let Plan { files, seen, removed, todo } =
+            sync::plan(roots, None, &known, &local_state, options, &mut report, progress);
+
+        let run = state.run + 1;
+        // A run that did not finish may have left documents of files it had not recorded yet.
+        let unfinished = state.run > 0 && !state.finished;
+        let rereading =
+            todo.iter().filter(|(_, task)| *task != Task::New || unfinished).map(|(f, _)| f.key.clone()).collect();
+        let mut shadowed = state.shadowed.clone();
+        shadowed.retain(|key, _| seen.contains(key) && !todo.iter().any(|(f, _)| &f.key == key));
+        let state = ClusterSyncState { run, finished: false, shadowed, ..state };
+        self.write_sync_state(&state)?;
+        let mut run = Run {
+            index: self,
+            options,
+            progress,
+            report,
+            analyzers: Analyzers::new(self),
+            state,
+            run,
+            rereading,
+            fingerprints: files.iter().map(|f| (f.key.clone(), f.fingerprint)).collect(),
+            batch: Vec::new(),
+            batch_bytes: 0,
+            finishing: Vec::new(),
+            since_commit: 0,
+            failed: None,
+        };
+        run.all(&removed, &todo)?;
+        let mut report = run.report;
+        self.refresh()?;
+        report.total_documents = self.num_docs()?;
+        report.elapsed = started.elapsed();
+        Ok(report)
+    }
+
+    fn sync_state(&self) -> Result<ClusterSyncState> {
+        let mapping = self.ok(Method::Get, &format!("/{}/_mapping", self.files_index()), None)?;
+        let meta =
+            mapping.as_object().and_then(|m| m.values().next()).map(|i| i["mappings"]["_meta"]["sou_sync"].clone());
+        Ok(meta.and_then(|m| serde_json::from_value(m).ok()).unwrap_or_default())
+    }
+
+    fn write_sync_state(&self, state: &ClusterSyncState) -> Result<()> {
+        let body = json!({"_meta": {"sou_sync": state}});
+        self.ok(Method::Put, &format!("/{}/_mapping", self.files_index()), Some(&body)).map(drop)
+    }
+
+    /// File key → fingerprint of every indexed file, a page of the files index at a time.
+    fn indexed_files(&self) -> Result<HashMap<String, u64>> {
+        let mut files = HashMap::new();
+        let mut after: Option<Value> = None;
+        loop {
+            let mut body = json!({"size": 5000, "sort": [{"path": "asc"}], "_source": ["path", "fingerprint"]});
+            if let Some(after) = &after {
+                body["search_after"] = after.clone();
+            }
+            let reply = self.ok(Method::Post, &format!("/{}/_search", self.files_index()), Some(&body))?;
+            let hits = reply["hits"]["hits"].as_array().cloned().unwrap_or_default();
+            for hit in &hits {
+                if let Some(path) = hit["_source"]["path"].as_str() {
+                    files.insert(path.to_string(), hit["_source"]["fingerprint"].as_u64().unwrap_or(0));
+                }
+            }
+            match hits.last() {
+                Some(last) if hits.len() == 5000 => after = Some(last["sort"].clone()),
+                _ => return Ok(files),
+            }
+        }
+    }
+
+    /// Deletes the documents of `path` (those of runs before `before_run` only, when given).
+    fn delete_path(&self, path: &str, before_run: Option<u64>) -> Result<()> {
+        let mut filter = vec![json!({"term": {"path": path}})];
+        if let Some(run) = before_run {
+            filter.push(json!({"range": {"run": {"lt": run}}}));
+        }
+        let body = json!({"query": {"bool": {"filter": filter}}});
+        let url = format!("/{}/_delete_by_query?conflicts=proceed&refresh=true", self.name);
+        let reply = self.ok(Method::Post, &url, Some(&body))?;
+        match reply["failures"].as_array() {
+            Some(failures) if !failures.is_empty() => {
+                Err(self.error(format!("deleting the documents of {path} failed: {}", failures[0])))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Sends NDJSON `lines` to `_bulk`, retrying the whole request on transient answers.
+    fn bulk(&self, lines: &str) -> Result<Vec<Value>> {
+        let reply = self.client.send(Method::Post, "/_bulk", Some(lines), "application/x-ndjson", Retry::PATIENT)?;
+        if !reply.is_success() {
+            return Err(self.error(format!("bulk request refused: {}", reply.reason())));
+        }
+        Ok(reply.body["items"].as_array().cloned().unwrap_or_default())
+    }
+}
+
+/// The status and error of one bulk item answer (`{"create": {...}}`).
+fn item_outcome(item: &Value) -> (u16, String) {
+    let inner = item.as_object().and_then(|o| o.values().next()).cloned().unwrap_or_default();
+    let status = inner["status"].as_u64().unwrap_or(0) as u16;
+    let error = &inner["error"];
+    let reason = match (error["type"].as_str(), error["reason"].as_str()) {
+        (Some(t), Some(r)) => format!("{t}: {r}"),
+        _ => error.to_string(),
+    };
+    (status, reason)
+}
+
+impl Run<'_> {
+    fn all(&mut self, removed: &[String], todo: &[(SourceFile, Task)]) -> Result<()> {
+        for key in removed {
+            self.index.delete_path(key, None)?;
+            let url = format!("/{}/_doc/{}?refresh=true", self.index.files_index(), url_segment(key));
+            let reply = self.index.client.json(Method::Delete, &url, None, Retry::PATIENT)?;
+            if !reply.is_success() && reply.status != 404 {
+                return Err(self.index.error(reply.reason()));
+            }
+            self.report.removed += 1;
+        }
+        for (file, task) in todo {
+            self.file(file, *task)?;
+        }
+        self.flush()?;
+        self.state.finished = true;
+        self.state.partial = None;
+        self.index.write_sync_state(&self.state)
+    }
+
+    fn file(&mut self, file: &SourceFile, task: Task) -> Result<()> {
+        let resume = match task {
+            Task::Resume(r) => Some(r),
+            _ => None,
+        };
+        let file_run = if resume.is_some() { self.state.partial_run.max(1) } else { self.run };
+        let mut read_to = resume.map_or(0, |r| r.offset);
+        let result = corpus::read_file(file, self.options.max_file_bytes, resume, &mut |doc, record| {
+            let advanced = record.end.saturating_sub(read_to);
+            read_to = record.end;
+            self.document(file, doc, record, file_run, advanced)
+        });
+        if let Some(e) = self.failed.take() {
+            return Err(e);
+        }
+        let clean_before = self.rereading.contains(&file.key).then_some(file_run);
+        match result {
+            Ok(file_report) => {
+                match task {
+                    Task::New | Task::Resume(_) => self.report.added += 1,
+                    Task::Changed => self.report.updated += 1,
+                    Task::Recheck => self.report.unchanged += 1,
+                }
+                self.report.bad_records += file_report.bad_records;
+                for warning in file_report.warnings {
+                    self.warn(&file.key, warning, ProblemKind::Warning);
+                }
+                self.finishing.push(Finishing { key: file.key.clone(), fingerprint: file.fingerprint, clean_before });
+            }
+            Err(reason) => {
+                // As locally: an unreadable or oversized file keeps what it had; one that is now
+                // empty, binary or malformed no longer holds those documents.
+                let keeps = matches!(reason, SkipReason::Unreadable { .. } | SkipReason::TooLarge { .. });
+                if clean_before.is_some() && !keeps {
+                    self.flush()?;
+                    self.index.delete_path(&file.key, None)?;
+                }
+                sync::skip(&mut self.report, self.progress, &file.key, &reason);
+            }
+        }
+        let rest = file.size.saturating_sub(read_to);
+        self.progress.advanced(rest);
+        self.report.bytes += sync::remaining_bytes(file, task);
+        self.since_commit += rest;
+        self.progress.file_done(&file.key);
+        if self.since_commit >= self.options.commit_every_bytes {
+            self.commit(None)?;
+        }
+        Ok(())
+    }
+
+    fn document(&mut self, file: &SourceFile, doc: Document, record: Record, file_run: u64, advanced: u64) -> Next {
+        self.progress.advanced(advanced);
+        self.since_commit += advanced;
+        let source = self.analyzers.source(&doc, file.fingerprint, record.number, file_run);
+        self.batch_bytes += doc.size();
+        self.batch.push(Pending {
+            id: doc.id,
+            origin: Origin { path: file.key.clone(), record: record.number },
+            source,
+        });
+        let full = self.batch.len() >= BATCH_DOCS || self.batch_bytes >= BATCH_BYTES;
+        if full && let Err(e) = self.send_batch() {
+            self.failed.get_or_insert(e);
+            return Next::Stop;
+        }
+        if file.format == Format::JsonLines && self.since_commit >= self.options.commit_every_bytes {
+            let partial = PartialFile {
+                key: file.key.clone(),
+                fingerprint: file.fingerprint,
+                offset: record.end,
+                line: record.number,
+            };
+            self.state.partial_run = file_run;
+            if let Err(e) = self.commit(Some(partial)) {
+                self.failed.get_or_insert(e);
+                return Next::Stop;
+            }
+        }
+        Next::More
+    }
+
+    /// Everything sent and acknowledged, and the state written: an interrupted run resumes here.
+    fn commit(&mut self, partial: Option<PartialFile>) -> Result<()> {
+        self.flush()?;
+        self.state.partial = partial;
+        self.index.write_sync_state(&self.state)?;
+        self.since_commit = 0;
+        Ok(())
+    }
+
+    /// Sends the batch, then finishes the files whose documents were all in it or before.
+    fn flush(&mut self) -> Result<()> {
+        self.send_batch()?;
+        let finishing = std::mem::take(&mut self.finishing);
+        if finishing.is_empty() {
+            return Ok(());
+        }
+        let mut lines = String::new();
+        for file in &finishing {
+            if let Some(run) = file.clean_before {
+                self.index.delete_path(&file.key, Some(run))?;
+            }
+            let action = json!({"index": {"_index": self.index.files_index(), "_id": file.key}});
+            let source = json!({"path": file.key, "fingerprint": file.fingerprint});
+            lines.push_str(&format!("{action}\n{source}\n"));
+        }
+        for item in self.index.bulk(&lines)? {
+            let (status, reason) = item_outcome(&item);
+            if !(200..300).contains(&status) {
+                return Err(self.index.error(format!("recording an indexed file failed: {reason}")));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sends the documents built so far with `create`; settles conflicts (repeated ids) and
+    /// retries what the cluster could not take yet.
+    fn send_batch(&mut self) -> Result<()> {
+        let batch = std::mem::take(&mut self.batch);
+        self.batch_bytes = 0;
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let conflicts = self.send(&batch, "create")?;
+        if conflicts.is_empty() {
+            return Ok(());
+        }
+        let conflicting: Vec<&Pending> = conflicts.iter().map(|&i| &batch[i]).collect();
+        let existing = self.origins(&conflicting)?;
+        let mut overwrite = Vec::new();
+        for (pending, found) in conflicting.into_iter().zip(existing) {
+            let Some((origin, run)) = found else {
+                // Gone since (a stale copy deleted): nothing to settle.
+                overwrite.push(pending);
+                continue;
+            };
+            let stale = run < self.run && (origin.path == pending.origin.path || self.rereading.contains(&origin.path));
+            if stale || origin == pending.origin {
+                overwrite.push(pending);
+            } else if pending.origin > origin {
+                self.warn_repeat(&pending.id, &origin, &pending.origin);
+                self.shadow(&origin.path);
+                overwrite.push(pending);
+            } else {
+                self.warn_repeat(&pending.id, &pending.origin, &origin);
+                self.shadow(&pending.origin.path);
+            }
+        }
+        let owned: Vec<Pending> = overwrite
+            .into_iter()
+            .map(|p| Pending { id: p.id.clone(), origin: p.origin.clone(), source: p.source.clone() })
+            .collect();
+        let left = self.send(&owned, "index")?;
+        debug_assert!(left.is_empty(), "index never conflicts");
+        Ok(())
+    }
+
+    /// Sends `docs` with `op` (`create` or `index`), retrying documents the cluster answered
+    /// 429 or 5xx for; returns the positions of those that conflicted. Every document is
+    /// counted: written, refused (a warning and a bad record) or conflicting.
+    fn send(&mut self, docs: &[Pending], op: &str) -> Result<Vec<usize>> {
+        let mut todo: Vec<usize> = (0..docs.len()).collect();
+        let mut conflicts = Vec::new();
+        let mut attempt = 1;
+        while !todo.is_empty() {
+            let mut lines = String::new();
+            for &i in &todo {
+                let action = json!({op: {"_index": self.index.name, "_id": docs[i].id}});
+                lines.push_str(&format!("{action}\n{}\n", docs[i].source));
+            }
+            let items = self.index.bulk(&lines)?;
+            if items.len() != todo.len() {
+                return Err(self.index.error(format!(
+                    "bulk answer has {} items for {} documents",
+                    items.len(),
+                    todo.len()
+                )));
+            }
+            let mut again = Vec::new();
+            for (&i, item) in todo.iter().zip(&items) {
+                let (status, reason) = item_outcome(item);
+                match status {
+                    200..=299 => self.report.documents += 1,
+                    409 if op == "create" => conflicts.push(i),
+                    s if is_transient(s) => again.push(i),
+                    _ => self.refused(&docs[i], &reason),
+                }
+            }
+            if !again.is_empty() {
+                if attempt >= Retry::PATIENT.attempts {
+                    let reason = item_outcome(&items[todo.iter().position(|&i| i == again[0]).unwrap_or(0)]).1;
+                    return Err(self
+                        .index
+                        .error(format!("{} documents still refused after {attempt} tries: {reason}", again.len())));
+                }
+                std::thread::sleep(Retry::PATIENT.wait(attempt));
+                attempt += 1;
+            }
+            todo = again;
+        }
+        Ok(conflicts)
+    }
+
+    /// Where the existing documents with these ids came from, and the run that wrote them.
+    fn origins(&self, docs: &[&Pending]) -> Result<Vec<Option<(Origin, u64)>>> {
+        let ids: Vec<&str> = docs.iter().map(|p| p.id.as_str()).collect();
+        let body = json!({"ids": ids});
+        let url = format!("/{}/_mget?_source=path,record,run&realtime=true", self.index.name);
+        let reply = self.index.ok(Method::Post, &url, Some(&body))?;
+        let found = reply["docs"].as_array().cloned().unwrap_or_default();
+        Ok((0..docs.len())
+            .map(|i| {
+                let doc = found.get(i)?;
+                if doc["found"].as_bool() != Some(true) {
+                    return None;
+                }
+                let source = &doc["_source"];
+                let origin = Origin { path: source["path"].as_str()?.to_string(), record: source["record"].as_u64()? };
+                Some((origin, source["run"].as_u64().unwrap_or(0)))
+            })
+            .collect())
+    }
+
+    /// A document the cluster will not take: named, counted, skipped.
+    fn refused(&mut self, doc: &Pending, reason: &str) {
+        self.report.bad_records += 1;
+        let at = if doc.origin.record == 0 { String::new() } else { format!("record {}: ", doc.origin.record) };
+        self.warn(
+            &doc.origin.path,
+            format!("{at}the cluster refused document {:?}: {reason}", doc.id),
+            ProblemKind::Warning,
+        );
+    }
+
+    fn warn(&mut self, path: &str, reason: String, kind: ProblemKind) {
+        let problem = FileProblem { path: path.to_string(), reason, kind };
+        self.progress.problem(&problem);
+        self.report.problems.push(problem);
+    }
+
+    fn warn_repeat(&mut self, id: &str, loser: &Origin, winner: &Origin) {
+        self.report.duplicate_ids += 1;
+        let (problem_path, reason, kind) = sync::repeat_warning(id, loser, winner);
+        self.warn(&problem_path, reason, kind);
+    }
+
+    fn shadow(&mut self, key: &str) {
+        let fingerprint = self.fingerprints.get(key).copied().unwrap_or(0);
+        self.state.shadowed.insert(key.to_string(), fingerprint);
+    }
+}
+
+/// `text` as one URL path segment.
+fn url_segment(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_path_is_one_url_segment() {
+        assert_eq!(url_segment("corpus/新闻 1.txt"), "corpus%2F%E6%96%B0%E9%97%BB%201.txt");
+    }
+
+    #[test]
+    fn an_item_answer_gives_status_and_reason() {
+        let item = json!({"create": {"status": 400, "error": {"type": "mapper_parsing_exception", "reason": "bad"}}});
+        assert_eq!(item_outcome(&item), (400, "mapper_parsing_exception: bad".to_string()));
+        assert_eq!(item_outcome(&json!({"index": {"status": 201}})).0, 201);
+    }
+}
