@@ -1,7 +1,10 @@
 //! The HTTP side of a cluster: one blocking client (ureq, no async runtime), JSON in and out,
 //! bounded timeouts, and retries with exponential backoff where a retry can help (the node is
-//! busy, restarting or unreachable for a moment: 429, 502–504, connection failures).
+//! busy, restarting or unreachable for a moment: 429, 502–504, connection failures). A node
+//! that cannot be reached is left for the next of the cluster's nodes, so one node going down
+//! does not stop a sync that its replicas can serve.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -69,11 +72,14 @@ pub(crate) fn is_transient(status: u16) -> bool {
     matches!(status, 429 | 502 | 503 | 504)
 }
 
-/// A client for one cluster (`base`: `http://host:port`, no trailing slash).
+/// A client for one cluster: the address it was given, and the other nodes it found.
 #[derive(Debug, Clone)]
 pub(crate) struct Client {
     agent: ureq::Agent,
+    /// The address given (`http://host:port`, no trailing slash): what errors name.
     pub base: String,
+    /// Every node's address, the one in use first.
+    nodes: Arc<Mutex<Vec<String>>>,
 }
 
 /// The HTTP methods sou uses.
@@ -95,7 +101,46 @@ impl Client {
             .max_redirects(0)
             .build()
             .into();
-        Client { agent, base: base.trim_end_matches('/').to_string() }
+        let base = base.trim_end_matches('/').to_string();
+        Client { agent, nodes: Arc::new(Mutex::new(vec![base.clone()])), base }
+    }
+
+    /// Learns the HTTP addresses of the cluster's other nodes (`_nodes/http`), to fall back on
+    /// when the node in use cannot be reached. Best effort: without them the client keeps to
+    /// the address it was given.
+    pub fn discover_nodes(&self) {
+        let Ok(reply) = self.once(Method::Get, "/_nodes/http?filter_path=nodes.*.http.publish_address", None, "")
+        else {
+            return;
+        };
+        let scheme = self.base.split_once("://").map_or("http", |(s, _)| s);
+        let found: Vec<String> = reply.body["nodes"]
+            .as_object()
+            .into_iter()
+            .flat_map(|nodes| nodes.values())
+            .filter_map(|node| node["http"]["publish_address"].as_str())
+            // "host/1.2.3.4:9200" or "1.2.3.4:9200"
+            .map(|address| format!("{scheme}://{}", address.rsplit('/').next().unwrap_or(address)))
+            .collect();
+        let mut nodes = self.nodes.lock().unwrap_or_else(|e| e.into_inner());
+        for address in found {
+            if !nodes.contains(&address) {
+                nodes.push(address);
+            }
+        }
+    }
+
+    /// The node requests go to.
+    fn node(&self) -> String {
+        self.nodes.lock().unwrap_or_else(|e| e.into_inner())[0].clone()
+    }
+
+    /// Moves on from `failed` to the next node (if another request has not already).
+    fn next_node(&self, failed: &str) {
+        let mut nodes = self.nodes.lock().unwrap_or_else(|e| e.into_inner());
+        if nodes.len() > 1 && nodes[0] == failed {
+            nodes.rotate_left(1);
+        }
     }
 
     /// `method path` with a JSON body, retried per `retry` on transient answers and connection
@@ -117,10 +162,14 @@ impl Client {
     ) -> Result<Reply> {
         let mut attempt = 1;
         loop {
-            let outcome = self.once(method, path, body, content_type);
+            let node = self.node();
+            let outcome = self.once_at(&node, method, path, body, content_type);
             let retryable = match &outcome {
                 Ok(reply) => is_transient(reply.status),
-                Err(_) => true,
+                Err(_) => {
+                    self.next_node(&node);
+                    true
+                }
             };
             if !retryable || attempt >= retry.attempts {
                 return outcome;
@@ -131,7 +180,11 @@ impl Client {
     }
 
     fn once(&self, method: Method, path: &str, body: Option<&str>, content_type: &str) -> Result<Reply> {
-        let url = format!("{}{path}", self.base);
+        self.once_at(&self.node(), method, path, body, content_type)
+    }
+
+    fn once_at(&self, node: &str, method: Method, path: &str, body: Option<&str>, content_type: &str) -> Result<Reply> {
+        let url = format!("{node}{path}");
         let sent = match (method, body) {
             (Method::Get, _) => self.agent.get(&url).call(),
             (Method::Head, _) => self.agent.head(&url).call(),

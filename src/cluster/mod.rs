@@ -71,6 +71,7 @@ impl ClusterIndex {
     pub fn open(url: &str) -> Result<ClusterIndex> {
         let index = ClusterIndex::connect(url)?;
         let reply = index.client.json(Method::Get, &format!("/{}/_mapping", index.name), None, Retry::BRIEF)?;
+        index.client.discover_nodes();
         if reply.status == 404 {
             return Err(index
                 .error(format!("no index named {:?}: run `sou index DIR --index {}` first", index.name, index.url)));
@@ -94,6 +95,7 @@ impl ClusterIndex {
     pub fn create(url: &str, layout: Layout) -> Result<ClusterIndex> {
         let index = ClusterIndex::connect(url)?;
         index.put_index(&index.name, &mapping::create_body(layout))?;
+        index.client.discover_nodes();
         index.put_index(&index.files_index(), &sync::files_index_body())?;
         Ok(index)
     }
@@ -172,11 +174,18 @@ impl ClusterIndex {
         if !reply.is_success() {
             return Err(self.error(reply.reason()));
         }
-        // Writes to a fresh index wait for its primaries; a timeout here is a cluster problem.
-        let health = format!("/_cluster/health/{name}?wait_for_status=yellow&timeout=60s");
+        // Every copy started before the first write: a bulk acknowledged while a replica was
+        // still initializing lived on the primary alone, and a primary node killed then lost
+        // it (measured: 505 of 10,000 documents). Green cannot come where there are fewer
+        // data nodes than copies; there the replicas wait for nodes and yellow is all there is.
+        let health = format!("/_cluster/health/{name}?wait_for_status=green&timeout=60s");
         let reply = self.client.json(Method::Get, &health, None, Retry::PATIENT)?;
-        if reply.body["timed_out"].as_bool() != Some(false) {
-            return Err(self.error(format!("index {name} did not become ready in 60 s")));
+        let replicas = body["settings"]["number_of_replicas"].as_u64().unwrap_or(1);
+        let data_nodes = reply.body["number_of_data_nodes"].as_u64().unwrap_or(0);
+        let status = reply.body["status"].as_str().unwrap_or("red");
+        let ready = status == "green" || (status == "yellow" && data_nodes <= replicas);
+        if !ready {
+            return Err(self.error(format!("index {name} did not become ready in 60 s (status {status})")));
         }
         Ok(())
     }

@@ -127,3 +127,142 @@ fn a_bad_cluster_address_is_one_line_and_exit_2() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("not a usable index name"), "{stderr}");
 }
+
+/// A two-node cluster of the test's own (cluster/opensearch/cluster.sh on free ports), stopped
+/// by PID when dropped; for tests that kill nodes, which the shared cluster must not see.
+struct OwnCluster {
+    dir: tempfile::TempDir,
+    http: u16,
+    transport: u16,
+}
+
+impl OwnCluster {
+    fn script() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("cluster/opensearch/cluster.sh")
+    }
+
+    fn command(&self, action: &str) -> std::process::Command {
+        let mut cmd = std::process::Command::new("bash");
+        cmd.arg(OwnCluster::script())
+            .arg(action)
+            .env("OS_DIR", self.dir.path())
+            .env("OS_HTTP_PORT", self.http.to_string())
+            .env("OS_TRANSPORT_PORT", self.transport.to_string())
+            .env("OS_HEAP", "384m");
+        cmd
+    }
+
+    /// Starts both nodes (or the one that is down) and waits for green (bounded by the script).
+    fn start(&self) {
+        let out = self.command("start").output().unwrap();
+        assert!(
+            out.status.success(),
+            "cluster start failed:\n{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    fn new() -> OwnCluster {
+        // Four free ports: two consecutive ones for HTTP, two for transport.
+        let free = |p: u16| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok();
+        let seed = std::process::id() as u16;
+        let base = (0..200u16)
+            .map(|i| 20_000 + (seed.wrapping_add(i * 37) % 20_000))
+            .find(|&p| free(p) && free(p + 1) && free(p + 1000) && free(p + 1001))
+            .expect("free ports");
+        let cluster = OwnCluster { dir: tempfile::tempdir().unwrap(), http: base, transport: base + 1000 };
+        cluster.start();
+        cluster
+    }
+
+    fn url(&self, index: &str) -> String {
+        format!("http://127.0.0.1:{}/{index}", self.http)
+    }
+
+    fn pid(&self, node: &str) -> i32 {
+        std::fs::read_to_string(self.dir.path().join(node).join("pid")).unwrap().trim().parse().unwrap()
+    }
+
+    fn kill(&self, node: &str) {
+        let status = std::process::Command::new("kill").args(["-KILL", &self.pid(node).to_string()]).status().unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for OwnCluster {
+    fn drop(&mut self) {
+        let _ = self.command("stop").output();
+    }
+}
+
+/// Documents on the cluster, counted by the node at `http` (after a refresh).
+fn count(http: u16, index: &str) -> u64 {
+    let base = format!("http://127.0.0.1:{http}");
+    request(&base, "POST", &format!("/{index}/_refresh"), &[]);
+    let reply = request(&base, "GET", &format!("/{index}/_count"), &[]);
+    reply.json()["count"].as_u64().unwrap_or(0)
+}
+
+#[test]
+fn a_node_killed_during_a_sync_loses_no_document() {
+    let test = "a_node_killed_during_a_sync_loses_no_document";
+    if cluster_index(test).is_none() {
+        return;
+    }
+    let cluster = OwnCluster::new();
+    let f = Fixture::empty();
+    let (files, per_file) = (40, 250);
+    for i in 0..files {
+        let mut lines = String::new();
+        for j in 0..per_file {
+            lines += &format!(
+                "{{\"id\": \"d{i}-{j}\", \"title\": \"第{i}号文件 record {j}\", \"text\": \"法院审理了第{j}号案件，被告人盗窃手机。\\nThe court heard case {j} of file {i} about stolen phones.\"}}\n"
+            );
+        }
+        f.write(&format!("corpus/part-{i:02}.jsonl"), &lines);
+    }
+    let url = cluster.url("faults");
+    // Bulk requests of 1,000 documents: many requests, so the kill lands in the middle.
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("sou"))
+        .current_dir(f.dir.path())
+        .args(["index", "--index", &url, "corpus"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Kill the node sou talks to once documents arrive: sou has to move to the other one, and
+    // bring it back.
+    let started = std::time::Instant::now();
+    while count(cluster.http, "faults") == 0 && started.elapsed() < std::time::Duration::from_secs(60) {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    cluster.kill("node-1");
+    // If it was the elected cluster manager, the other node alone is no quorum: writes wait
+    // (sou retries) until it is back. Either way the count must come out exact.
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    cluster.start();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("sou index did not finish in 300 s after the node was killed");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(status.success(), "{stderr}");
+    let all = (files * per_file) as u64;
+    let shards = request(&format!("http://127.0.0.1:{}", cluster.http + 1), "GET", "/_cat/shards/faults?v", &[]).body;
+    assert_eq!(count(cluster.http + 1, "faults"), all, "{stderr}\n{shards}");
+    assert_eq!(count(cluster.http, "faults"), all);
+
+    // The next sync finds nothing to do.
+    let again = f.sou(&["index", "-q", "--json", "--index", &url, "corpus"]).output().unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!((report["unchanged"].as_u64(), report["documents"].as_u64()), (Some(files as u64), Some(0)), "{report}");
+}

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
+import org.opensearch.common.logging.LogConfigurator;
 import org.opensearch.common.settings.Settings;
 import org.opensearch.node.InternalSettingsPreparer;
 import org.opensearch.node.Node;
@@ -120,14 +121,23 @@ public final class OpenSearchNodeMain {
         throw new IllegalStateException("none of these plugin classes is on the classpath: " + Arrays.toString(names));
     }
 
-    /** Console logging at INFO; without it log4j prints only errors. Best effort across versions. */
-    private static void configureLogging(Settings settings) {
-        try {
-            Class.forName("org.opensearch.common.logging.LogConfigurator")
-                .getMethod("configureWithoutConfig", Settings.class)
-                .invoke(null, settings);
-        } catch (ReflectiveOperationException | LinkageError e) {
-            System.err.println("sou: logging left at log4j defaults (" + e + ")");
-        }
+    /**
+     * Logging to the console (the node's stdout.log) at INFO, through OpenSearch's own
+     * configurator reading config/log4j2.properties, written here: without it log4j prints
+     * nothing but errors, and a cluster problem leaves no trace.
+     */
+    private static void configureLogging(Settings settings) throws Exception {
+        Path config = Path.of(settings.get("path.home")).resolve("config");
+        Files.writeString(config.resolve("log4j2.properties"), String.join("\n",
+            "status = error",
+            "appender.console.type = Console",
+            "appender.console.name = console",
+            "appender.console.layout.type = PatternLayout",
+            "appender.console.layout.pattern = [%d{ISO8601}][%-5p][%-25c{1.}] [%node_name]%marker %m%n",
+            "rootLogger.level = info",
+            "rootLogger.appenderRef.console.ref = console",
+            ""));
+        LogConfigurator.configure(InternalSettingsPreparer.prepareEnvironment(settings, Collections.emptyMap(), config,
+            () -> settings.get("node.name")));
     }
 }
