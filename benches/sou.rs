@@ -7,7 +7,8 @@
 //! (warm latency in-process), `cold` (whole `sou search` processes), `serve` (HTTP API under
 //! load from this process), `peers` (SQLite FTS5 with jieba, FTS5 trigram, ripgrep; needs
 //! `pip install jieba` and ripgrep). No section = all of these; `scale` (100 MB to 3 GB mixes,
-//! about an hour) runs only when named.
+//! about an hour) and `cluster` (bulk ingest into a two-node OpenSearch started for it, or the
+//! one at `$SOU_OPENSEARCH_URL`) run only when named.
 //!
 //! Corpora come from `../shared/data` (or `$SOU_DATA`) and are unpacked once into
 //! `target/tmp/bench-data`; without them only the bundled corpus is measured. Figures go to
@@ -22,6 +23,8 @@ use std::time::{Duration, Instant};
 
 use sou::{Document, Index, OpenOptions, Query};
 
+#[path = "sou/cluster.rs"]
+mod cluster;
 #[path = "sou/scale.rs"]
 mod scale;
 
@@ -999,6 +1002,9 @@ fn main() {
     }
     if wants("peers") {
         peers_section(&corpora);
+    }
+    if sections.iter().any(|s| s == "cluster") {
+        cluster::cluster_section(&corpora);
     }
     if let Some(data) = shared_data().filter(|_| sections.iter().any(|s| s == "scale")) {
         scale::scale_section(&data);

@@ -109,3 +109,29 @@ fn an_index_of_another_analyzer_version_is_refused_with_the_way_out() {
     assert!(error.contains("analyzer 1") && error.contains("delete"), "{error}");
     ClusterIndex::delete(&url).unwrap();
 }
+
+#[test]
+fn one_writer_at_a_time_and_a_dead_writers_lock_expires() {
+    let Some(base) = cluster_base("one_writer_at_a_time_and_a_dead_writers_lock_expires") else { return };
+    let url = format!("{base}/{}", unique_name("lock"));
+    let index = ClusterIndex::create(&url, Layout { shards: 1, replicas: 0 }).expect("create");
+    let held = index.lock().expect("the first writer gets the lock");
+    let second = index.lock().err().expect("a second writer is refused");
+    assert!(matches!(second, crate::Error::Locked(_)), "{second}");
+    assert!(second.to_string().contains("pid"), "names the holder: {second}");
+    let dir = tempfile::tempdir().unwrap();
+    let sync = index.sync(&[dir.path().to_path_buf()], &crate::SyncOptions::default(), &crate::NoProgress);
+    assert!(matches!(sync, Err(crate::Error::Locked(_))), "a sync waits for no one: {sync:?}");
+    index.unlock(held);
+    let held = index.lock().expect("free again");
+
+    // A writer that died: its heartbeat is old, the next one takes over.
+    let client = Client::new(&base);
+    let stale = json!({"owner": "gone pid 1", "heartbeat": 0});
+    let files = format!("/{}/_doc/{}?refresh=true", index.files_index(), super::lock::LOCK_ID);
+    assert!(client.json(Method::Put, &files, Some(&stale), Retry::PATIENT).unwrap().is_success());
+    drop(held);
+    let taken = index.lock().expect("a stale lock is taken over");
+    index.unlock(taken);
+    ClusterIndex::delete(&url).unwrap();
+}

@@ -16,8 +16,6 @@ use tantivy::tokenizer::TextAnalyzer;
 pub(crate) const STACK: char = '\u{2}';
 /// Stands for a position without a token.
 pub(crate) const HOLE: char = '\u{3}';
-/// Most tokens one position may hold; the cluster's analyzer unstacks this many.
-pub(crate) const MAX_STACK: usize = 3;
 /// tantivy drops longer tokens (its MAX_TOKEN_LEN); so does the encoding, so both sides agree.
 const MAX_TOKEN_BYTES: usize = u16::MAX as usize - 5;
 
@@ -56,15 +54,10 @@ fn write_slots(mut tokens: Vec<(usize, String)>) -> Encoded {
     tokens.sort_by_key(|(position, _)| *position);
     let mut out = Encoded { text: String::with_capacity(tokens.iter().map(|(_, t)| t.len() + 1).sum()), tokens: 0 };
     let mut next = 0;
-    let mut stacked = 0;
     for (position, token) in tokens {
         if position + 1 == next {
             // Another token at the slot just written.
-            if stacked == MAX_STACK {
-                continue;
-            }
             out.text.push(STACK);
-            stacked += 1;
         } else {
             for _ in next..position {
                 push_slot(&mut out.text, HOLE);
@@ -73,7 +66,6 @@ fn write_slots(mut tokens: Vec<(usize, String)>) -> Encoded {
                 out.text.push(' ');
             }
             next = position + 1;
-            stacked = 1;
         }
         out.text.push_str(&token);
         out.tokens += 1;

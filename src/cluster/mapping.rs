@@ -3,14 +3,15 @@
 //! locally).
 //!
 //! Every analyzed field holds sou's tokens as encoded by `encode` and is read back by one
-//! analyzer made of built-in parts: a whitespace tokenizer, a multiplexer that unstacks tokens
-//! sharing a position, a stop filter that turns holes into position gaps. No plugin is needed,
+//! analyzer made of built-in parts: a whitespace tokenizer, a `pattern_capture` filter that
+//! unstacks tokens sharing a position, a stop filter that turns holes into position gaps. (A
+//! multiplexer of `pattern_replace` chains did the same at a seventh of the ingest speed.) No plugin is needed,
 //! and OpenSearch ends up with the terms and positions the local index has.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::encode::{HOLE, MAX_STACK, STACK};
+use super::encode::{HOLE, STACK};
 use crate::analysis::ANALYZER_VERSION;
 
 /// Bumped when the cluster mapping or the meaning of its fields changes.
@@ -60,21 +61,15 @@ impl Default for Layout {
 
 /// The body of `PUT index`: settings (shards, replicas, the analyzer, sou's BM25) and mappings.
 pub(crate) fn create_body(layout: Layout) -> Value {
-    let stack = STACK.to_string();
-    let hole = HOLE.to_string();
-    // Filter k keeps a slot's k-th token; `sou_first` after it turns a slot with fewer tokens
-    // into its first, which `remove_duplicates` then drops.
+    // One capture per token of a slot: a slot of stacked tokens becomes its tokens at one
+    // position (duplicates kept, as tantivy keeps them); a plain token passes as it is.
     let mut filters = serde_json::Map::new();
-    let mut chains = Vec::new();
-    for k in 0..MAX_STACK {
-        let name = format!("sou_stack_{k}");
-        let skip = format!("[^{stack}]*{stack}").repeat(k);
-        let pattern = format!("^{skip}([^{stack}]*).*$");
-        filters.insert(name.clone(), json!({"type": "pattern_replace", "pattern": pattern, "replacement": "$1"}));
-        chains.push(if k == 0 { name } else { format!("{name}, sou_stack_0") });
-    }
-    filters.insert("sou_unstack".into(), json!({"type": "multiplexer", "preserve_original": false, "filters": chains}));
-    filters.insert("sou_holes".into(), json!({"type": "stop", "stopwords": [hole]}));
+    let capture = format!("([^{STACK}]+)");
+    filters.insert(
+        "sou_unstack".into(),
+        json!({"type": "pattern_capture", "preserve_original": false, "patterns": [capture]}),
+    );
+    filters.insert("sou_holes".into(), json!({"type": "stop", "stopwords": [HOLE.to_string()]}));
     let analyzed = json!({
         "type": "text",
         "analyzer": "sou_tokens",
@@ -106,7 +101,7 @@ pub(crate) fn create_body(layout: Layout) -> Value {
                 "analyzer": {"sou_tokens": {
                     "type": "custom",
                     "tokenizer": "sou_whitespace",
-                    "filter": ["sou_unstack", "remove_duplicates", "sou_holes"],
+                    "filter": ["sou_unstack", "sou_holes"],
                 }},
             },
             // tantivy's BM25 (k1 1.2, b 0.75); a field's length counts every token, stacked

@@ -7,6 +7,7 @@
 
 mod client;
 mod encode;
+mod lock;
 mod mapping;
 mod sync;
 

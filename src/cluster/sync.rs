@@ -26,6 +26,7 @@ use tantivy::tokenizer::TextAnalyzer;
 use super::ClusterIndex;
 use super::client::{Method, Retry, is_transient};
 use super::encode::encode;
+use super::lock::WriterLock;
 use crate::analysis::{self, GRAMS, WORDS, ZH_WORDS};
 use crate::corpus::{self, Next, Record, SkipReason, SourceFile};
 use crate::document::{Document, Format};
@@ -54,14 +55,21 @@ struct ClusterSyncState {
     shadowed: BTreeMap<String, u64>,
 }
 
-/// The files index: one document per indexed file (`_id` its stored path).
+/// The files index: one document per indexed file (`_id` from its stored path, see
+/// [`file_record_id`]), and the writer lock.
 pub(crate) fn files_index_body() -> Value {
     json!({
         "settings": {"number_of_shards": 1, "number_of_replicas": 1},
         "mappings": {
             "dynamic": "strict",
             "_meta": {"sou_sync": ClusterSyncState::default()},
-            "properties": {"path": {"type": "keyword"}, "fingerprint": {"type": "unsigned_long"}},
+            "properties": {
+                "path": {"type": "keyword"},
+                "fingerprint": {"type": "unsigned_long"},
+                // the writer lock (see `lock`)
+                "owner": {"type": "keyword"},
+                "heartbeat": {"type": "long"},
+            },
         },
     })
 }
@@ -133,6 +141,7 @@ impl Analyzers {
 /// One sync run against a cluster index.
 struct Run<'a> {
     index: &'a ClusterIndex,
+    lock: &'a mut WriterLock,
     options: &'a SyncOptions,
     progress: &'a dyn SyncProgress,
     report: SyncReport,
@@ -164,6 +173,21 @@ impl ClusterIndex {
         for root in roots {
             std::fs::metadata(root).map_err(|source| Error::Input { path: root.clone(), source })?;
         }
+        let mut lock = self.lock()?;
+        let result = self.sync_locked(roots, options, progress, &mut lock);
+        self.unlock(lock);
+        let mut report = result?;
+        report.elapsed = started.elapsed();
+        Ok(report)
+    }
+
+    fn sync_locked(
+        &self,
+        roots: &[PathBuf],
+        options: &SyncOptions,
+        progress: &dyn SyncProgress,
+        lock: &mut WriterLock,
+    ) -> Result<SyncReport> {
         let state = self.sync_state()?;
         let mut known = self.indexed_files()?;
         for (key, fingerprint) in &state.shadowed {
@@ -185,6 +209,7 @@ impl ClusterIndex {
         self.write_sync_state(&state)?;
         let mut run = Run {
             index: self,
+            lock,
             options,
             progress,
             report,
@@ -205,7 +230,6 @@ impl ClusterIndex {
         let mut report = run.report;
         self.refresh()?;
         report.total_documents = self.num_docs()?;
-        report.elapsed = started.elapsed();
         Ok(report)
     }
 
@@ -226,7 +250,12 @@ impl ClusterIndex {
         let mut files = HashMap::new();
         let mut after: Option<Value> = None;
         loop {
-            let mut body = json!({"size": 5000, "sort": [{"path": "asc"}], "_source": ["path", "fingerprint"]});
+            let mut body = json!({
+                "size": 5000,
+                "query": {"exists": {"field": "path"}},
+                "sort": [{"path": "asc"}],
+                "_source": ["path", "fingerprint"],
+            });
             if let Some(after) = &after {
                 body["search_after"] = after.clone();
             }
@@ -312,7 +341,7 @@ impl Run<'_> {
     fn all(&mut self, removed: &[String], todo: &[(SourceFile, Task)]) -> Result<()> {
         for key in removed {
             self.index.delete_path(key, None)?;
-            let url = format!("/{}/_doc/{}?refresh=true", self.index.files_index(), url_segment(key));
+            let url = format!("/{}/_doc/{}?refresh=true", self.index.files_index(), url_segment(&file_record_id(key)));
             let reply = self.index.client.json(Method::Delete, &url, None, Retry::PATIENT)?;
             if !reply.is_success() && reply.status != 404 {
                 return Err(self.index.error(reply.reason()));
@@ -459,7 +488,7 @@ impl Run<'_> {
         let origin = Origin { path: file.key.clone(), record: record.number };
         self.batch.push(Pending { id: doc.id, origin, this_run: file_run == self.run, source });
         let full = self.batch.len() >= BATCH_DOCS || self.batch_bytes >= BATCH_BYTES;
-        if full && let Err(e) = self.send_batch() {
+        if full && let Err(e) = self.send_batch().and_then(|()| self.index.renew(self.lock)) {
             self.failed.get_or_insert(e);
             return Next::Stop;
         }
@@ -491,6 +520,7 @@ impl Run<'_> {
     /// Sends the batch, then finishes the files whose documents were all in it or before.
     fn flush(&mut self) -> Result<()> {
         self.send_batch()?;
+        self.index.renew(self.lock)?;
         let finishing = std::mem::take(&mut self.finishing);
         if finishing.is_empty() {
             return Ok(());
@@ -500,7 +530,7 @@ impl Run<'_> {
             if let Some(run) = file.clean_before {
                 self.index.delete_path(&file.key, Some(run))?;
             }
-            let action = json!({"index": {"_index": self.index.files_index(), "_id": file.key}});
+            let action = json!({"index": {"_index": self.index.files_index(), "_id": file_record_id(&file.key)}});
             let source = json!({"path": file.key, "fingerprint": file.fingerprint});
             lines.push_str(&format!("{action}\n{source}\n"));
         }
@@ -665,6 +695,19 @@ impl Run<'_> {
     }
 }
 
+/// The `_id` of a file's record: `file:` and its stored path, or a hash of the path where that
+/// would pass OpenSearch's 512-byte limit on ids.
+fn file_record_id(key: &str) -> String {
+    if key.len() <= 500 {
+        return format!("file:{key}");
+    }
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key.bytes() {
+        hash = (hash ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("file#{hash:016x}{:08x}", key.len())
+}
+
 /// `text` as one URL path segment.
 fn url_segment(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -681,6 +724,13 @@ fn url_segment(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn file_records_never_take_the_lock_id_and_fit_the_id_limit() {
+        assert_eq!(file_record_id("lock"), "file:lock");
+        let long = "a/".repeat(400);
+        assert!(file_record_id(&long).len() < 512 && file_record_id(&long) != file_record_id(&"b/".repeat(400)));
+    }
 
     #[test]
     fn a_path_is_one_url_segment() {
