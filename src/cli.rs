@@ -332,17 +332,18 @@ fn index_cluster(
     sync: &SyncOptions,
     progress: &Progress,
 ) -> Result<sou::SyncReport> {
-    if args.rebuild {
-        // A rebuild must leave the current index searchable until the new one is complete
-        // (an alias swap); until that exists, say so rather than delete and re-create.
-        bail!("--rebuild is not supported for a cluster index yet; delete {url} and {url}.sou-files, then index again");
-    }
     if args.dict.is_some() {
         bail!("--dict is not supported for a cluster index yet");
     }
     let layout = sou::cluster::Layout { shards: args.shards, replicas: args.replicas };
-    let index =
-        sou::cluster::ClusterIndex::open_or_create(url, layout).with_context(|| format!("cannot open index {url}"))?;
+    let cannot_open = || format!("cannot open index {url}");
+    if args.rebuild {
+        let rebuild = sou::cluster::ClusterIndex::rebuild(url, layout).with_context(cannot_open)?;
+        let report = rebuild.index().sync(paths, sync, progress)?;
+        rebuild.finish().with_context(|| format!("cannot put the rebuilt index in place at {url}"))?;
+        return Ok(report);
+    }
+    let index = sou::cluster::ClusterIndex::open_or_create(url, layout).with_context(cannot_open)?;
     Ok(index.sync(paths, sync, progress)?)
 }
 

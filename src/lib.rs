@@ -37,6 +37,10 @@
 //! searching the last commit while a writer works, and [`Index::rebuild`] builds a new index
 //! aside and swaps it in atomically.
 //!
+//! **Beyond one machine.** [`cluster::ClusterIndex`] keeps an index on an OpenSearch cluster:
+//! sou analyzes, the cluster stores (syncing and statistics so far; searching it is not built
+//! yet).
+//!
 //! The examples folder has one short program per task: `index_documents`, `sync_folder`,
 //! `user_dictionary`, `dates_and_paging`, `hits_as_json`, `mount_router`.
 //!

@@ -106,7 +106,20 @@ fn an_index_of_another_analyzer_version_is_refused_with_the_way_out() {
     assert!(client.json(Method::Put, &format!("/{name}"), Some(&body), Retry::PATIENT).unwrap().is_success());
     let url = format!("{base}/{name}");
     let error = ClusterIndex::open(&url).unwrap_err().to_string();
-    assert!(error.contains("analyzer 1") && error.contains("delete"), "{error}");
+    assert!(error.contains("analyzer 1") && error.contains("--rebuild"), "{error}");
+
+    // The way out: a rebuild replaces it in one step, and the name opens again.
+    let rebuild = ClusterIndex::rebuild(&url, Layout { shards: 1, replicas: 0 }).unwrap();
+    assert!(ClusterIndex::open(&url).is_err(), "the old index answers until the rebuild is finished");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "标题\n\n正文内容").unwrap();
+    let options = crate::SyncOptions::default();
+    let report = rebuild.index().sync(&[dir.path().to_path_buf()], &options, &crate::NoProgress).unwrap();
+    assert_eq!(report.documents, 1);
+    let index = rebuild.finish().expect("the rebuilt index takes the name");
+    assert_eq!(index.num_docs().unwrap(), 1);
+    let left = client.json(Method::Get, &format!("/{name}*/_mapping"), None, Retry::PATIENT).unwrap();
+    assert_eq!(left.body.as_object().map_or(0, |m| m.len()), 2, "one generation and its files index: {}", left.body);
     ClusterIndex::delete(&url).unwrap();
 }
 

@@ -27,9 +27,24 @@ pub struct ClusterIndex {
     client: Client,
     /// The index's address as given (`http://host:port/name`).
     url: String,
-    /// The index name.
+    /// The index name: an alias of the generation that holds the documents (or, while a
+    /// rebuild fills it, the generation itself).
     name: String,
+    /// The files index (or its alias), see `sync`.
+    files: String,
     segmenter: Segmenter,
+}
+
+/// A cluster index being built again aside (see [`ClusterIndex::rebuild`]): searches keep
+/// using the current one until [`ClusterRebuild::finish`] moves the name over in one step.
+#[derive(Debug)]
+pub struct ClusterRebuild {
+    index: ClusterIndex,
+    url: String,
+    /// What the name and the files name point at now: aliased generations, or a plain index.
+    old: Vec<String>,
+    old_files: Vec<String>,
+    finished: bool,
 }
 
 /// Whether `location` names a cluster index (`http://…` or `https://…`) rather than a folder.
@@ -60,10 +75,12 @@ fn split_url(url: &str) -> Result<(String, String)> {
 impl ClusterIndex {
     fn connect(url: &str) -> Result<ClusterIndex> {
         let (base, name) = split_url(url)?;
+        let files = format!("{name}.sou-files");
         Ok(ClusterIndex {
             client: Client::new(&base),
             url: url.trim_end_matches('/').to_string(),
             name,
+            files,
             segmenter: Segmenter::default(),
         })
     }
@@ -87,18 +104,54 @@ impl ClusterIndex {
                 path: index.url.clone().into(),
                 found: found.map_or("no sou stamp (not made by sou)".to_string(), |f| f.describe()),
                 expected: expected.describe(),
-                hint: format!("delete {0} and {0}.sou-files, then index again", index.url),
+                hint: format!("rebuild it with `sou index DIR --rebuild --index {}`", index.url),
             }),
         }
     }
 
     /// Creates the index (and its files index) with this layout; an existing one is an error.
+    ///
+    /// The documents live in a generation (`NAME.sou-<ms>`, and `NAME.sou-<ms>.files`) that the
+    /// name is an alias of, so a rebuild can move the name to a new generation in one step.
     pub fn create(url: &str, layout: Layout) -> Result<ClusterIndex> {
         let index = ClusterIndex::connect(url)?;
-        index.put_index(&index.name, &mapping::create_body(layout))?;
+        for name in [&index.name, &index.files] {
+            if !index.concrete(name)?.is_empty() {
+                return Err(index.error(format!("{name} exists already")));
+            }
+        }
+        let (generation, files) = index.create_generation(layout)?;
+        let actions = json!({"actions": [
+            {"add": {"index": generation, "alias": index.name}},
+            {"add": {"index": files, "alias": index.files}},
+        ]});
+        index.ok(Method::Post, "/_aliases", Some(&actions))?;
         index.client.discover_nodes();
-        index.put_index(&index.files_index(), &sync::files_index_body())?;
         Ok(index)
+    }
+
+    /// A new, empty generation: its index and its files index.
+    fn create_generation(&self, layout: Layout) -> Result<(String, String)> {
+        let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+        let generation = format!("{}.sou-{ms}", self.name);
+        let files = format!("{generation}.files");
+        self.put_index(&generation, &mapping::create_body(layout))?;
+        let mut files_body = sync::files_index_body();
+        files_body["settings"]["number_of_replicas"] = json!(layout.replicas);
+        self.put_index(&files, &files_body)?;
+        Ok((generation, files))
+    }
+
+    /// The indices behind `name` (itself, or those an alias points at); empty when none.
+    fn concrete(&self, name: &str) -> Result<Vec<String>> {
+        let reply = self.client.json(Method::Get, &format!("/{name}/_mapping"), None, Retry::BRIEF)?;
+        match reply.status {
+            404 => Ok(Vec::new()),
+            _ if reply.is_success() => {
+                Ok(reply.body.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default())
+            }
+            _ => Err(self.error(reply.reason())),
+        }
     }
 
     /// Opens the index, creating it with `layout` if the cluster has none of that name.
@@ -108,10 +161,32 @@ impl ClusterIndex {
         if reply.status == 404 { ClusterIndex::create(url, layout) } else { ClusterIndex::open(url) }
     }
 
-    /// Deletes the index and its files index, if they exist.
+    /// Starts building the index again, aside, with `layout`: sync into
+    /// [`ClusterRebuild::index`], then [`ClusterRebuild::finish`] swaps it in. Whatever the name
+    /// holds now (another analyzer version's index too) keeps answering until then; an index
+    /// that sou did not make is refused.
+    pub fn rebuild(url: &str, layout: Layout) -> Result<ClusterRebuild> {
+        let current = ClusterIndex::connect(url)?;
+        let old = current.concrete(&current.name)?;
+        if !old.is_empty() {
+            let mapping = current.ok(Method::Get, &format!("/{}/_mapping", current.name), None)?;
+            if ClusterStamp::of_mapping(&mapping).is_none() {
+                return Err(current.error(format!("{} was not made by sou: refusing to replace it", current.name)));
+            }
+        }
+        let old_files = current.concrete(&current.files)?;
+        let (generation, files) = current.create_generation(layout)?;
+        let index = ClusterIndex { name: generation, files, ..ClusterIndex::connect(url)? };
+        index.client.discover_nodes();
+        Ok(ClusterRebuild { index, url: url.to_string(), old, old_files, finished: false })
+    }
+
+    /// Deletes the index and its files index (every generation behind them), if they exist.
     pub fn delete(url: &str) -> Result<()> {
         let index = ClusterIndex::connect(url)?;
-        for name in [index.name.clone(), index.files_index()] {
+        let mut names = index.concrete(&index.name)?;
+        names.extend(index.concrete(&index.files)?);
+        for name in names {
             let reply = index.client.json(Method::Delete, &format!("/{name}"), None, Retry::PATIENT)?;
             if !reply.is_success() && reply.status != 404 {
                 return Err(index.error(reply.reason()));
@@ -167,7 +242,7 @@ impl ClusterIndex {
     }
 
     fn files_index(&self) -> String {
-        format!("{}.sou-files", self.name)
+        self.files.clone()
     }
 
     fn put_index(&self, name: &str, body: &Value) -> Result<()> {
@@ -199,6 +274,55 @@ impl ClusterIndex {
 
     fn error(&self, message: String) -> Error {
         Error::Cluster { url: self.url.clone(), message }
+    }
+}
+
+impl ClusterRebuild {
+    /// The new generation, to sync into.
+    pub fn index(&self) -> &ClusterIndex {
+        &self.index
+    }
+
+    /// Points the name (and the files name) at the new generation in one `_aliases` call, then
+    /// deletes what they pointed at before; returns the index under its name.
+    pub fn finish(mut self) -> Result<ClusterIndex> {
+        let current = ClusterIndex::connect(&self.url)?;
+        let mut actions = Vec::new();
+        for (alias, old, new) in
+            [(&current.name, &self.old, &self.index.name), (&current.files, &self.old_files, &self.index.files)]
+        {
+            for index in old {
+                // A plain index under the name goes in the same step; an aliased one after.
+                actions.push(if index == alias {
+                    json!({"remove_index": {"index": index}})
+                } else {
+                    json!({"remove": {"index": index, "alias": alias}})
+                });
+            }
+            actions.push(json!({"add": {"index": new, "alias": alias}}));
+        }
+        current.ok(Method::Post, "/_aliases", Some(&json!({"actions": actions})))?;
+        self.finished = true;
+        for index in self.old.iter().chain(&self.old_files).filter(|i| **i != current.name && **i != current.files) {
+            let reply = current.client.json(Method::Delete, &format!("/{index}"), None, Retry::PATIENT)?;
+            if !reply.is_success() && reply.status != 404 {
+                return Err(current
+                    .error(format!("the rebuilt index is in place, but deleting {index} failed: {}", reply.reason())));
+            }
+        }
+        ClusterIndex::open(&self.url)
+    }
+}
+
+impl Drop for ClusterRebuild {
+    /// A rebuild not finished (failed, interrupted) leaves the current index as it was and
+    /// takes its half-built generation away.
+    fn drop(&mut self) {
+        if !self.finished {
+            for index in [&self.index.name, &self.index.files] {
+                let _ = self.index.client.json(Method::Delete, &format!("/{index}"), None, Retry::BRIEF);
+            }
+        }
     }
 }
 

@@ -33,11 +33,10 @@ fn ids(url: &str) -> BTreeSet<String> {
     sources(url).iter().map(|s| s["id"].as_str().unwrap().to_string()).collect()
 }
 
+/// Deletes every index of the test's name (its generations and files indexes).
 fn delete(url: &str) {
     let (base, name) = split(url);
-    for index in [name.to_string(), format!("{name}.sou-files")] {
-        request(base, "DELETE", &format!("/{index}"), &[]);
-    }
+    request(base, "DELETE", &format!("/{name}.sou-*"), &[]);
 }
 
 fn report(f: &Fixture, url: &str) -> serde_json::Value {
@@ -76,6 +75,13 @@ fn a_cluster_index_syncs_the_same_documents_as_a_local_one() {
     let b2 = sources(&url).into_iter().find(|s| s["id"] == "b2").unwrap();
     assert_eq!(b2["doc"]["title"], "Port seizures");
     assert!(!ids(&url).iter().any(|id| id.contains("long.txt")));
+
+    // A rebuild builds a new generation aside and moves the name over.
+    let out = f.sou(&["index", "-q", "--json", "--rebuild", "--index", &url, "corpus"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let rebuilt: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((rebuilt["added"].as_u64(), rebuilt["total_documents"].as_u64()), (Some(4), Some(5)), "{rebuilt}");
+    assert_eq!(ids(&url).len(), 5);
     delete(&url);
 }
 
