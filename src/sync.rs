@@ -324,6 +324,25 @@ pub(crate) fn plan(
     Plan { files, seen, removed, todo }
 }
 
+impl SyncReport {
+    /// Counts a file read by `task` (added, updated or, for a recheck, unchanged) and its bad
+    /// records.
+    pub(crate) fn count_read(&mut self, task: Task, file: &corpus::FileReport) {
+        match task {
+            Task::New | Task::Resume(_) => self.added += 1,
+            Task::Changed => self.updated += 1,
+            Task::Recheck => self.unchanged += 1,
+        }
+        self.bad_records += file.bad_records;
+    }
+}
+
+/// Whether a skipped file keeps the documents it had: an unreadable or oversized one does (it
+/// may be back next time); one that is now empty, binary or malformed no longer holds them.
+pub(crate) fn keeps_documents(reason: &SkipReason) -> bool {
+    matches!(reason, SkipReason::Unreadable { .. } | SkipReason::TooLarge { .. })
+}
+
 /// The warning for a repeated id: the file of the record not kept, what happened, the kind.
 pub(crate) fn repeat_warning(id: &str, loser: &Origin, winner: &Origin) -> (String, String, ProblemKind) {
     let (at, kept) = (loser.describe(), winner.describe());
@@ -398,22 +417,14 @@ impl Run<'_> {
         }
         match result {
             Ok(file_report) => {
-                match task {
-                    Task::New | Task::Resume(_) => self.report.added += 1,
-                    Task::Changed => self.report.updated += 1,
-                    Task::Recheck => self.report.unchanged += 1,
-                }
+                self.report.count_read(task, &file_report);
                 self.report.documents += documents;
-                self.report.bad_records += file_report.bad_records;
                 for warning in file_report.warnings {
                     self.warn(&file.key, warning, ProblemKind::Warning);
                 }
             }
             Err(reason) => {
-                // Keep what an unreadable or oversized file had; a file that is now empty,
-                // binary or malformed no longer holds those documents.
-                let keeps = matches!(reason, SkipReason::Unreadable { .. } | SkipReason::TooLarge { .. });
-                if replaces && !deleted_old && !keeps {
+                if replaces && !deleted_old && !keeps_documents(&reason) {
                     self.delete_path(&file.key);
                 }
                 skip(&mut self.report, self.progress, &file.key, &reason);

@@ -28,7 +28,7 @@ use super::client::{Method, Retry, is_transient};
 use super::encode::encode;
 use super::lock::WriterLock;
 use crate::analysis::{self, GRAMS, WORDS, ZH_WORDS};
-use crate::corpus::{self, Next, Record, SkipReason, SourceFile};
+use crate::corpus::{self, Next, Record, SourceFile};
 use crate::document::{Document, Format};
 use crate::error::{Error, Result};
 use crate::ids::Origin;
@@ -447,22 +447,14 @@ impl Run<'_> {
         }
         match result {
             Ok(file_report) => {
-                match task {
-                    Task::New | Task::Resume(_) => self.report.added += 1,
-                    Task::Changed => self.report.updated += 1,
-                    Task::Recheck => self.report.unchanged += 1,
-                }
-                self.report.bad_records += file_report.bad_records;
+                self.report.count_read(task, &file_report);
                 for warning in file_report.warnings {
                     self.warn(&file.key, warning, ProblemKind::Warning);
                 }
                 self.finishing.push(Finishing { key: file.key.clone(), fingerprint: file.fingerprint, clean_before });
             }
             Err(reason) => {
-                // As locally: an unreadable or oversized file keeps what it had; one that is now
-                // empty, binary or malformed no longer holds those documents.
-                let keeps = matches!(reason, SkipReason::Unreadable { .. } | SkipReason::TooLarge { .. });
-                if clean_before.is_some() && !keeps {
+                if clean_before.is_some() && !sync::keeps_documents(&reason) {
                     self.flush()?;
                     self.index.delete_path(&file.key, None)?;
                 }
