@@ -159,9 +159,8 @@ pub fn cluster_section(corpora: &[Corpus]) {
         for round in 1..=2 {
             let name = format!("bench-{}", corpus.name);
             let url = format!("{base}/{name}");
-            for index in [name.clone(), format!("{name}.sou-files")] {
-                call(&agent, "DELETE", &format!("{base}/{index}"), None);
-            }
+            // The name is an alias of a generation (`NAME.sou-<ms>`): delete the generations.
+            call(&agent, "DELETE", &format!("{base}/{name}.sou-*"), None);
             let started = Instant::now();
             let status =
                 Command::new(SOU).args(["index", "-q", "--index", &url]).arg(&corpus.path).status().expect("sou");
