@@ -29,7 +29,8 @@ build() {
   fi
 }
 
-health() { curl -s -m 5 "http://127.0.0.1:${HTTP[0]}/_cluster/health?${1:-}"; }
+# $2: client timeout in seconds; it must outlast a server-side wait given in $1.
+health() { curl -s -m "${2:-5}" "http://127.0.0.1:${HTTP[0]}/_cluster/health?${1:-}"; }
 
 start() {
   command -v java >/dev/null && command -v mvn >/dev/null && command -v curl >/dev/null
@@ -67,7 +68,9 @@ start() {
   [ $up = 1 ] || { echo "node-1 HTTP never answered; see $DIR/*/stdout.log" >&2; exit 1; }
   t1=$(date +%s%N)
   local h
-  h=$(health "wait_for_nodes=2&wait_for_status=green&timeout=120s")
+  # A restarted node makes the cluster recover its shard copies first: green can take a while.
+  h=$(health "wait_for_nodes=2&wait_for_status=green&timeout=120s" 130) \
+    || { echo "no answer to the health check in 130 s; see $DIR/*/stdout.log" >&2; exit 1; }
   t2=$(date +%s%N)
   echo "$h"; echo
   echo "$h" | python3 -c 'import json,sys; h=json.load(sys.stdin); sys.exit(0 if not h["timed_out"] and h["status"]=="green" and h["number_of_nodes"]==2 else 1)' || { echo "cluster not green with 2 nodes" >&2; exit 1; }

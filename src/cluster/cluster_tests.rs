@@ -21,6 +21,15 @@ pub(crate) fn cluster_base(test: &str) -> Option<String> {
     }
 }
 
+/// Deletes a test's cluster index when dropped, a failing test's too.
+struct Cleanup(String);
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let _ = ClusterIndex::delete(&self.0);
+    }
+}
+
 /// A fresh index name for one test run.
 fn unique_name(test: &str) -> String {
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
@@ -68,6 +77,7 @@ fn the_cluster_reads_sou_tokens_back_at_their_positions() {
     let Some(base) = cluster_base("the_cluster_reads_sou_tokens_back_at_their_positions") else { return };
     let name = unique_name("tokens");
     let url = format!("{base}/{name}");
+    let _cleanup = Cleanup(url.clone());
     ClusterIndex::create(&url, Layout { shards: 1, replicas: 0 }).expect("create");
     let client = Client::new(&base);
     let segmenter = Segmenter::default();
@@ -93,7 +103,6 @@ fn the_cluster_reads_sou_tokens_back_at_their_positions() {
         }
     }
     assert!(checked > 5_000, "only {checked} tokens checked");
-    ClusterIndex::delete(&url).unwrap();
 }
 
 #[test]
@@ -105,6 +114,7 @@ fn an_index_of_another_analyzer_version_is_refused_with_the_way_out() {
     body["mappings"]["_meta"]["sou"]["analyzer"] = json!(1);
     assert!(client.json(Method::Put, &format!("/{name}"), Some(&body), Retry::PATIENT).unwrap().is_success());
     let url = format!("{base}/{name}");
+    let _cleanup = Cleanup(url.clone());
     let error = ClusterIndex::open(&url).unwrap_err().to_string();
     assert!(error.contains("analyzer 1") && error.contains("--rebuild"), "{error}");
 
@@ -120,13 +130,13 @@ fn an_index_of_another_analyzer_version_is_refused_with_the_way_out() {
     assert_eq!(index.num_docs().unwrap(), 1);
     let left = client.json(Method::Get, &format!("/{name}*/_mapping"), None, Retry::PATIENT).unwrap();
     assert_eq!(left.body.as_object().map_or(0, |m| m.len()), 2, "one generation and its files index: {}", left.body);
-    ClusterIndex::delete(&url).unwrap();
 }
 
 #[test]
 fn one_writer_at_a_time_and_a_dead_writers_lock_expires() {
     let Some(base) = cluster_base("one_writer_at_a_time_and_a_dead_writers_lock_expires") else { return };
     let url = format!("{base}/{}", unique_name("lock"));
+    let _cleanup = Cleanup(url.clone());
     let index = ClusterIndex::create(&url, Layout { shards: 1, replicas: 0 }).expect("create");
     let held = index.lock().expect("the first writer gets the lock");
     let second = index.lock().err().expect("a second writer is refused");
@@ -146,5 +156,4 @@ fn one_writer_at_a_time_and_a_dead_writers_lock_expires() {
     drop(held);
     let taken = index.lock().expect("a stale lock is taken over");
     index.unlock(taken);
-    ClusterIndex::delete(&url).unwrap();
 }

@@ -5,15 +5,31 @@ use std::collections::BTreeSet;
 
 use crate::common::{Fixture, request, skip};
 
-/// A fresh index address on the test cluster, or `None` after saying SKIPPED.
-fn cluster_index(test: &str) -> Option<String> {
+/// A test's index on the shared cluster: deleted when dropped, a failing test's too.
+struct TestIndex(String);
+
+impl std::ops::Deref for TestIndex {
+    type Target = String;
+    fn deref(&self) -> &String {
+        &self.0
+    }
+}
+
+impl Drop for TestIndex {
+    fn drop(&mut self) {
+        delete(&self.0);
+    }
+}
+
+/// A fresh index on the test cluster, or `None` after saying SKIPPED.
+fn cluster_index(test: &str) -> Option<TestIndex> {
     let Some(base) = std::env::var("SOU_OPENSEARCH_URL").ok().filter(|u| !u.is_empty()) else {
         skip(test, "no cluster (set SOU_OPENSEARCH_URL)");
         return None;
     };
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
     let name = format!("sou-it-{}-{}-{nanos}", test.replace('_', "-"), std::process::id());
-    Some(format!("{}/{}", base.trim_end_matches('/'), &name[..name.len().min(180)]))
+    Some(TestIndex(format!("{}/{}", base.trim_end_matches('/'), &name[..name.len().min(180)])))
 }
 
 /// Splits an index address into the cluster and the index name.
@@ -82,7 +98,6 @@ fn a_cluster_index_syncs_the_same_documents_as_a_local_one() {
     let rebuilt: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!((rebuilt["added"].as_u64(), rebuilt["total_documents"].as_u64()), (Some(4), Some(5)), "{rebuilt}");
     assert_eq!(ids(&url).len(), 5);
-    delete(&url);
 }
 
 #[test]
@@ -106,7 +121,6 @@ fn a_repeated_id_on_a_cluster_keeps_the_later_record_and_says_so() {
     let docs = sources(&url);
     assert_eq!(docs.len(), 1);
     assert_eq!(docs[0]["doc"]["title"], "from a");
-    delete(&url);
 }
 
 #[test]
