@@ -39,7 +39,7 @@ struct Stamp {
 
 impl Stamp {
     fn current(dictionary: Option<&str>) -> Stamp {
-        Stamp { format: FORMAT_VERSION, analyzer: ANALYZER_VERSION, dictionary: dictionary.map(dictionary_hash) }
+        Stamp { format: FORMAT_VERSION, analyzer: ANALYZER_VERSION, dictionary: dictionary.map(stable_hash) }
     }
 
     fn describe(&self) -> String {
@@ -83,8 +83,9 @@ struct Payload {
     state: SyncState,
 }
 
-/// FNV-1a, hex: stable across Rust versions, unlike `DefaultHasher`.
-fn dictionary_hash(text: &str) -> String {
+/// FNV-1a, hex: stable across Rust versions, unlike `DefaultHasher` (user dictionaries, cluster
+/// file record ids).
+pub(crate) fn stable_hash(text: &str) -> String {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for b in text.bytes() {
         hash = (hash ^ b as u64).wrapping_mul(0x0100_0000_01b3);

@@ -190,9 +190,7 @@ impl Index {
     /// Brings the index in line with the files under `roots` (folders or single files).
     pub fn sync(&self, roots: &[PathBuf], options: &SyncOptions, progress: &dyn SyncProgress) -> Result<SyncReport> {
         let started = Instant::now();
-        for root in roots {
-            std::fs::metadata(root).map_err(|source| Error::Input { path: root.clone(), source })?;
-        }
+        check_roots(roots)?;
         let state = self.sync_state()?;
         let mut report = SyncReport::default();
         let mut known = indexed_files(self)?;
@@ -238,6 +236,14 @@ impl Index {
         report.elapsed = started.elapsed();
         Ok(report)
     }
+}
+
+/// Fails unless every root exists, before anything is written.
+pub(crate) fn check_roots(roots: &[PathBuf]) -> Result<()> {
+    for root in roots {
+        std::fs::metadata(root).map_err(|source| Error::Input { path: root.clone(), source })?;
+    }
+    Ok(())
 }
 
 /// What a sync has to do, decided before anything is written.

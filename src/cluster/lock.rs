@@ -18,7 +18,8 @@ const LEASE: Duration = Duration::from_secs(300);
 /// How often a running sync renews it.
 const RENEW_EVERY: Duration = Duration::from_secs(30);
 
-fn now_ms() -> u64 {
+/// Milliseconds since 1970 (lock heartbeats, generation names).
+pub(crate) fn now_ms() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 

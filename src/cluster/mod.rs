@@ -39,8 +39,8 @@ pub struct ClusterIndex {
 /// using the current one until [`ClusterRebuild::finish`] moves the name over in one step.
 #[derive(Debug)]
 pub struct ClusterRebuild {
+    /// The new generation, under the index's address.
     index: ClusterIndex,
-    url: String,
     /// What the name and the files name point at now: aliased generations, or a plain index.
     old: Vec<String>,
     old_files: Vec<String>,
@@ -132,8 +132,7 @@ impl ClusterIndex {
 
     /// A new, empty generation: its index and its files index.
     fn create_generation(&self, layout: Layout) -> Result<(String, String)> {
-        let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
-        let generation = format!("{}.sou-{ms}", self.name);
+        let generation = format!("{}.sou-{}", self.name, lock::now_ms());
         let files = format!("{generation}.files");
         self.put_index(&generation, &mapping::create_body(layout))?;
         let mut files_body = sync::files_index_body();
@@ -142,16 +141,31 @@ impl ClusterIndex {
         Ok((generation, files))
     }
 
-    /// The indices behind `name` (itself, or those an alias points at); empty when none.
-    fn concrete(&self, name: &str) -> Result<Vec<String>> {
+    /// The mapping answer for `name` (keyed by the indices behind it), or `None` when there is
+    /// no such index or alias.
+    fn mapping_of(&self, name: &str) -> Result<Option<Value>> {
         let reply = self.client.json(Method::Get, &format!("/{name}/_mapping"), None, Retry::BRIEF)?;
         match reply.status {
-            404 => Ok(Vec::new()),
-            _ if reply.is_success() => {
-                Ok(reply.body.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default())
-            }
+            404 => Ok(None),
+            _ if reply.is_success() => Ok(Some(reply.body)),
             _ => Err(self.error(reply.reason())),
         }
+    }
+
+    /// The indices behind `name` (itself, or those an alias points at); empty when none.
+    fn concrete(&self, name: &str) -> Result<Vec<String>> {
+        Ok(self.mapping_of(name)?.as_ref().map(index_names).unwrap_or_default())
+    }
+
+    /// Deletes these indices; one already gone is no error.
+    fn delete_indices<'a>(&self, names: impl IntoIterator<Item = &'a String>) -> Result<()> {
+        for name in names {
+            let reply = self.client.json(Method::Delete, &format!("/{name}"), None, Retry::PATIENT)?;
+            if !reply.is_success() && reply.status != 404 {
+                return Err(self.error(format!("deleting {name} failed: {}", reply.reason())));
+            }
+        }
+        Ok(())
     }
 
     /// Opens the index, creating it with `layout` if the cluster has none of that name.
@@ -167,18 +181,16 @@ impl ClusterIndex {
     /// that sou did not make is refused.
     pub fn rebuild(url: &str, layout: Layout) -> Result<ClusterRebuild> {
         let current = ClusterIndex::connect(url)?;
-        let old = current.concrete(&current.name)?;
-        if !old.is_empty() {
-            let mapping = current.ok(Method::Get, &format!("/{}/_mapping", current.name), None)?;
-            if ClusterStamp::of_mapping(&mapping).is_none() {
-                return Err(current.error(format!("{} was not made by sou: refusing to replace it", current.name)));
-            }
+        let mapping = current.mapping_of(&current.name)?;
+        if mapping.as_ref().is_some_and(|m| ClusterStamp::of_mapping(m).is_none()) {
+            return Err(current.error(format!("{} was not made by sou: refusing to replace it", current.name)));
         }
+        let old = mapping.as_ref().map(index_names).unwrap_or_default();
         let old_files = current.concrete(&current.files)?;
         let (generation, files) = current.create_generation(layout)?;
         let index = ClusterIndex { name: generation, files, ..ClusterIndex::connect(url)? };
         index.client.discover_nodes();
-        Ok(ClusterRebuild { index, url: url.to_string(), old, old_files, finished: false })
+        Ok(ClusterRebuild { index, old, old_files, finished: false })
     }
 
     /// Deletes the index and its files index (every generation behind them), if they exist.
@@ -186,13 +198,7 @@ impl ClusterIndex {
         let index = ClusterIndex::connect(url)?;
         let mut names = index.concrete(&index.name)?;
         names.extend(index.concrete(&index.files)?);
-        for name in names {
-            let reply = index.client.json(Method::Delete, &format!("/{name}"), None, Retry::PATIENT)?;
-            if !reply.is_success() && reply.status != 404 {
-                return Err(index.error(reply.reason()));
-            }
-        }
-        Ok(())
+        index.delete_indices(&names)
     }
 
     /// The index's address.
@@ -286,7 +292,7 @@ impl ClusterRebuild {
     /// Points the name (and the files name) at the new generation in one `_aliases` call, then
     /// deletes what they pointed at before; returns the index under its name.
     pub fn finish(mut self) -> Result<ClusterIndex> {
-        let current = ClusterIndex::connect(&self.url)?;
+        let current = ClusterIndex::connect(&self.index.url)?;
         let mut actions = Vec::new();
         for (alias, old, new) in
             [(&current.name, &self.old, &self.index.name), (&current.files, &self.old_files, &self.index.files)]
@@ -303,14 +309,14 @@ impl ClusterRebuild {
         }
         current.ok(Method::Post, "/_aliases", Some(&json!({"actions": actions})))?;
         self.finished = true;
-        for index in self.old.iter().chain(&self.old_files).filter(|i| **i != current.name && **i != current.files) {
-            let reply = current.client.json(Method::Delete, &format!("/{index}"), None, Retry::PATIENT)?;
-            if !reply.is_success() && reply.status != 404 {
-                return Err(current
-                    .error(format!("the rebuilt index is in place, but deleting {index} failed: {}", reply.reason())));
+        let aliased = self.old.iter().chain(&self.old_files).filter(|i| **i != current.name && **i != current.files);
+        current.delete_indices(aliased).map_err(|e| match e {
+            Error::Cluster { url, message } => {
+                Error::Cluster { url, message: format!("the rebuilt index is in place, but {message}") }
             }
-        }
-        ClusterIndex::open(&self.url)
+            other => other,
+        })?;
+        ClusterIndex::open(&current.url)
     }
 }
 
@@ -324,6 +330,11 @@ impl Drop for ClusterRebuild {
             }
         }
     }
+}
+
+/// The index names a mapping answer is keyed by.
+fn index_names(mapping: &Value) -> Vec<String> {
+    mapping.as_object().map(|m| m.keys().cloned().collect()).unwrap_or_default()
 }
 
 /// The `_source` of a document in the cluster: its original text and where it came from.

@@ -170,9 +170,7 @@ impl ClusterIndex {
     /// does for a local one.
     pub fn sync(&self, roots: &[PathBuf], options: &SyncOptions, progress: &dyn SyncProgress) -> Result<SyncReport> {
         let started = Instant::now();
-        for root in roots {
-            std::fs::metadata(root).map_err(|source| Error::Input { path: root.clone(), source })?;
-        }
+        sync::check_roots(roots)?;
         let mut lock = self.lock()?;
         let result = self.sync_locked(roots, options, progress, &mut lock);
         self.unlock(lock);
@@ -693,11 +691,7 @@ fn file_record_id(key: &str) -> String {
     if key.len() <= 500 {
         return format!("file:{key}");
     }
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in key.bytes() {
-        hash = (hash ^ b as u64).wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("file#{hash:016x}{:08x}", key.len())
+    format!("file#{}{:08x}", crate::index::stable_hash(key), key.len())
 }
 
 /// `text` as one URL path segment.
