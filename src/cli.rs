@@ -7,7 +7,7 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use sou::{Date, FileProblem, Index, OpenOptions, Query, SortBy, SyncOptions, SyncProgress, output};
+use sou::{Date, FileProblem, Index, OpenOptions, Query, Searchable, SortBy, SyncOptions, SyncProgress, output};
 
 /// What a command tells the process to exit with.
 pub enum Outcome {
@@ -404,10 +404,23 @@ fn index(args: IndexArgs) -> Result<Outcome> {
     Ok(if partial { Outcome::Partial } else { Outcome::Success })
 }
 
-/// Opens the index to search: the given one, or `index/`, built from `corpus/` when missing.
+/// Opens the index to search: a cluster index, the given local one, or `index/`, built from
+/// `corpus/` when missing.
+fn open_searchable(path: Option<&Path>, options: OpenOptions) -> Result<Box<dyn Searchable>> {
+    if let Some(url) = path.and_then(cluster_url) {
+        let index = sou::cluster::ClusterIndex::open(url).with_context(|| format!("cannot open index {url}"))?;
+        return Ok(Box::new(index));
+    }
+    Ok(Box::new(open_for_search(path, options)?))
+}
+
+/// Opens the local index to search: the given one, or `index/`, built from `corpus/` when
+/// missing.
 fn open_for_search(path: Option<&Path>, options: OpenOptions) -> Result<Index> {
     if let Some(url) = path.and_then(cluster_url) {
-        bail!("searching a cluster index ({url}) is not built yet: `sou index` and `sou stats` work with one");
+        bail!(
+            "this command does not work with a cluster index ({url}) yet: `sou index`, `sou search`, `sou eval` and `sou stats` do"
+        );
     }
     if let Some(path) = path {
         return Index::open_with(path, options).with_context(|| format!("cannot open index {}", path.display()));
@@ -446,7 +459,7 @@ fn build_query(args: &SearchArgs, text: &str) -> Query {
 }
 
 fn search(args: SearchArgs) -> Result<Outcome> {
-    let index = open_for_search(args.index.as_deref(), OpenOptions::default())?;
+    let index = open_searchable(args.index.as_deref(), OpenOptions::default())?;
     let format = args.format.unwrap_or(if args.json { Format::Json } else { Format::Human });
     let stdout = io::stdout();
     let color = match args.color {
@@ -508,17 +521,15 @@ fn write_results(
 }
 
 fn eval(args: EvalArgs) -> Result<Outcome> {
-    if let Some(url) = cluster_url(&args.index) {
-        bail!("evaluating a cluster index ({url}) is not built yet: `sou index` and `sou stats` work with one");
-    }
-    let index = Index::open(&args.index).with_context(|| format!("cannot open index {}", args.index.display()))?;
+    let index = open_searchable(Some(&args.index), OpenOptions::default())?;
     let (queries, problems) = sou::read_queries_lenient(&args.queries)?;
     for problem in &problems {
         eprintln!("sou: warning: skipped {problem}");
     }
     let qrels = sou::Qrels::read(&args.qrels)?;
     let any = !args.all_terms;
-    let report = index.evaluate(&queries, &qrels, |text| Query::new(text).limit(100).any(any).snippet_chars(0))?;
+    let report =
+        sou::evaluate(index.as_ref(), &queries, &qrels, |text| Query::new(text).limit(100).any(any).snippet_chars(0))?;
     let mut out = io::stdout().lock();
     if args.json {
         if !args.per_query {

@@ -1,14 +1,14 @@
 //! The document model and the parsers that turn one file's text into documents: the seed
 //! news format, generic `.txt`/`.md`, and `.json`/`.jsonl` objects.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::analysis::script::ScriptCounts;
 use crate::date::Date;
 
 /// One searchable document.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Document {
     /// Unique id: the JSON `id`, else the path relative to the indexed folder.
     pub id: String,

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::index::Index;
-use crate::search::Query;
+use crate::search::{Query, Searchable};
 
 /// One query of a query file: `{"id": ..., "text": ...}`.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -159,31 +159,41 @@ impl Index {
         qrels: &Qrels,
         make_query: impl Fn(&str) -> Query,
     ) -> Result<EvalReport> {
-        let mut per_query = Vec::new();
-        for query in queries {
-            let Some(judged) = qrels.of(&query.id).filter(|j| j.values().any(|&g| g > 0)) else { continue };
-            let ranking: Vec<String> = match self.search(&make_query(&query.text)) {
-                Ok(results) => results.hits.into_iter().map(|h| h.id).collect(),
-                // A query with nothing searchable in it ranks nothing.
-                Err(Error::Query(_)) => Vec::new(),
-                Err(e) => return Err(e),
-            };
-            per_query.push(QueryScores {
-                id: query.id.clone(),
-                ndcg_10: ndcg_at(&ranking, judged, 10),
-                recall_100: recall_at(&ranking, judged, 100),
-                mrr_10: mrr_at(&ranking, judged, 10),
-            });
-        }
-        let n = per_query.len().max(1) as f64;
-        Ok(EvalReport {
-            queries: per_query.len(),
-            ndcg_10: per_query.iter().map(|q| q.ndcg_10).sum::<f64>() / n,
-            recall_100: per_query.iter().map(|q| q.recall_100).sum::<f64>() / n,
-            mrr_10: per_query.iter().map(|q| q.mrr_10).sum::<f64>() / n,
-            per_query,
-        })
+        evaluate(self, queries, qrels, make_query)
     }
+}
+
+/// [`Index::evaluate`] for anything [`Searchable`]: a local or a cluster index.
+pub fn evaluate(
+    index: &dyn Searchable,
+    queries: &[QueryLine],
+    qrels: &Qrels,
+    make_query: impl Fn(&str) -> Query,
+) -> Result<EvalReport> {
+    let mut per_query = Vec::new();
+    for query in queries {
+        let Some(judged) = qrels.of(&query.id).filter(|j| j.values().any(|&g| g > 0)) else { continue };
+        let ranking: Vec<String> = match index.search(&make_query(&query.text)) {
+            Ok(results) => results.hits.into_iter().map(|h| h.id).collect(),
+            // A query with nothing searchable in it ranks nothing.
+            Err(Error::Query(_)) => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        per_query.push(QueryScores {
+            id: query.id.clone(),
+            ndcg_10: ndcg_at(&ranking, judged, 10),
+            recall_100: recall_at(&ranking, judged, 100),
+            mrr_10: mrr_at(&ranking, judged, 10),
+        });
+    }
+    let n = per_query.len().max(1) as f64;
+    Ok(EvalReport {
+        queries: per_query.len(),
+        ndcg_10: per_query.iter().map(|q| q.ndcg_10).sum::<f64>() / n,
+        recall_100: per_query.iter().map(|q| q.recall_100).sum::<f64>() / n,
+        mrr_10: per_query.iter().map(|q| q.mrr_10).sum::<f64>() / n,
+        per_query,
+    })
 }
 
 #[cfg(test)]

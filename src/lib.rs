@@ -92,11 +92,12 @@ pub use date::Date;
 pub use document::Document;
 pub use error::{Error, Result};
 pub use eval::{
-    EvalReport, Qrels, QueryLine, QueryScores, mrr_at, ndcg_at, read_queries, read_queries_lenient, recall_at,
+    EvalReport, Qrels, QueryLine, QueryScores, evaluate, mrr_at, ndcg_at, read_queries, read_queries_lenient, recall_at,
 };
 pub use index::{Batch, DEFAULT_WRITER_MEMORY, Index, OpenOptions, Rebuild, Stats};
 pub use search::{
-    AUTO_ANY_TERMS, FieldHighlights, Hit, MarkedDocument, MatchedPart, Query, SearchResults, Snippets, SortBy,
+    AUTO_ANY_TERMS, FieldHighlights, Hit, MarkedDocument, MatchedPart, Query, SearchResults, Searchable, Snippets,
+    SortBy,
 };
 pub use snippet::Snippet;
 pub use sync::{DEFAULT_MAX_FILE_BYTES, FileProblem, NoProgress, ProblemKind, SyncOptions, SyncProgress, SyncReport};

@@ -16,6 +16,11 @@ use tantivy::tokenizer::TextAnalyzer;
 pub(crate) const STACK: char = '\u{2}';
 /// Stands for a position without a token.
 pub(crate) const HOLE: char = '\u{3}';
+/// Marks a character of the character field inside the Chinese evidence field, where it
+/// must not meet the one-character word of the same name.
+pub(crate) const CHAR_MARK: char = '\u{4}';
+/// A token that stands for length only: the evidence field counts each character twice.
+pub(crate) const FILLER: char = '\u{5}';
 /// tantivy drops longer tokens (its MAX_TOKEN_LEN); so does the encoding, so both sides agree.
 const MAX_TOKEN_BYTES: usize = u16::MAX as usize - 5;
 
@@ -71,6 +76,34 @@ fn write_slots(mut tokens: Vec<(usize, String)>) -> Encoded {
         out.tokens += 1;
     }
     out
+}
+
+/// The Chinese evidence field of a document (see `search::chinese`): the zh field's words,
+/// the character field's characters (marked) and filler tokens that bring its length to what
+/// the local ranking takes as the document's length: the words plus twice the characters, each
+/// as its field's norm keeps it (`search::chinese::evidence_length` before its last
+/// quantization, which the cluster's own norm makes). Each word's and character's frequency is
+/// the one its own field has. Positions do not matter here: only frequencies and the length are
+/// read. A document without Chinese gets one filler, so that every document counts in the
+/// field's document count as in the local one (its length, 1 instead of 0, moves the average
+/// length by a token per such document). Where the quantized length is below the tokens there
+/// are (many words, almost no characters), no filler is added and the lengths differ.
+pub(crate) fn chinese_evidence(zh: &Encoded, grams: &Encoded) -> Encoded {
+    let mut text = zh.text.clone();
+    for slot in grams.text.split(' ').filter(|s| !s.is_empty() && *s != HOLE.to_string()) {
+        for token in slot.split(STACK) {
+            push_slot(&mut text, CHAR_MARK);
+            text.push_str(token);
+        }
+    }
+    let held = zh.tokens + grams.tokens;
+    let quantized = |n: usize| crate::search::quantized(n as u32) as usize;
+    let length = quantized(zh.tokens) + 2 * quantized(grams.tokens);
+    let fillers = if held == 0 { 1 } else { length.saturating_sub(held) };
+    for _ in 0..fillers {
+        push_slot(&mut text, FILLER);
+    }
+    Encoded { text, tokens: held + fillers }
 }
 
 fn push_slot(text: &mut String, c: char) {
@@ -136,6 +169,38 @@ mod tests {
         let mut decoded = decode(&encoded.text);
         decoded.sort();
         assert_eq!(decoded, tokens_as_tantivy_sees_them(&mut words, &values));
+    }
+
+    #[test]
+    fn the_evidence_field_holds_words_marked_characters_and_a_filler_per_character() {
+        let segmenter = Segmenter::default();
+        let mut zh = analysis::analyzer(crate::analysis::ZH_WORDS, &segmenter);
+        let mut grams = analysis::analyzer(GRAMS, &segmenter);
+        let values = ["人民法院，人民"];
+        let (zh, grams) = (encode(&mut zh, &values), encode(&mut grams, &values));
+        let evidence = chinese_evidence(&zh, &grams);
+        let tokens = decode(&evidence.text);
+        assert_eq!(evidence.tokens, tokens.len());
+        assert_eq!(evidence.tokens, zh.tokens + 2 * grams.tokens, "short fields keep exact lengths");
+        let count = |t: &str, of: &[(usize, String)]| of.iter().filter(|(_, x)| x == t).count();
+        // Each word and character as often as in its own field (人 twice, the word once or more).
+        for (_, word) in decode(&zh.text) {
+            assert_eq!(count(&word, &tokens), count(&word, &decode(&zh.text)), "{word}");
+        }
+        for (_, c) in decode(&grams.text) {
+            assert_eq!(count(&format!("{CHAR_MARK}{c}"), &tokens), count(&c, &decode(&grams.text)), "{c}");
+        }
+        assert_eq!(count(&format!("{CHAR_MARK}人"), &tokens), 2);
+        assert_eq!(count(&FILLER.to_string(), &tokens), grams.tokens);
+        // Long fields: the lengths as their norms keep them (1000 is kept as less).
+        let long = |tokens| Encoded { text: "x ".repeat(tokens).trim_end().to_string(), tokens };
+        let evidence = chinese_evidence(&long(1000), &long(333));
+        let q = |n| crate::search::quantized(n) as usize;
+        assert!(q(1000) < 1000);
+        assert_eq!(evidence.tokens, q(1000) + 2 * q(333));
+        assert_eq!(decode(&evidence.text).len(), evidence.tokens);
+        // No Chinese: one filler, so the document counts in the field.
+        assert_eq!(chinese_evidence(&Encoded::default(), &Encoded::default()).tokens, 1);
     }
 
     #[test]

@@ -15,9 +15,13 @@ use super::encode::{HOLE, STACK};
 use crate::analysis::ANALYZER_VERSION;
 
 /// Bumped when the cluster mapping or the meaning of its fields changes.
-pub(crate) const CLUSTER_FORMAT: u32 = 1;
+/// (2: the Chinese evidence field.)
+pub(crate) const CLUSTER_FORMAT: u32 = 2;
+/// The Chinese evidence field: scored by the Chinese ranking's own BM25 (see
+/// `encode::chinese_evidence`).
+pub(crate) const CHINESE: &str = "chinese";
 /// The analyzed fields, each holding encoded tokens.
-pub(crate) const ANALYZED: [&str; 5] = ["title", "source", "zh", "en", "grams"];
+pub(crate) const ANALYZED: [&str; 6] = ["title", "source", "zh", "en", "grams", CHINESE];
 /// The object in `_source` that keeps a document's original text (not indexed).
 pub(crate) const ORIGINAL: &str = "doc";
 
@@ -80,6 +84,8 @@ pub(crate) fn create_body(layout: Layout) -> Value {
     for field in ANALYZED {
         properties.insert(field.to_string(), analyzed.clone());
     }
+    properties[CHINESE]["similarity"] = json!("sou_chinese");
+    let chinese = crate::search::CHINESE_BM25;
     for (field, kind) in [
         ("id", "keyword"),
         ("path", "keyword"),
@@ -106,7 +112,10 @@ pub(crate) fn create_body(layout: Layout) -> Value {
             },
             // tantivy's BM25 (k1 1.2, b 0.75); a field's length counts every token, stacked
             // ones too, as tantivy's field norms do.
-            "similarity": {"sou_bm25": {"type": "BM25", "k1": 1.2, "b": 0.75, "discount_overlaps": false}},
+            "similarity": {
+                "sou_bm25": {"type": "BM25", "k1": 1.2, "b": 0.75, "discount_overlaps": false},
+                "sou_chinese": {"type": "BM25", "k1": chinese.k1, "b": chinese.b, "discount_overlaps": false},
+            },
         },
         "mappings": {
             "dynamic": "strict",

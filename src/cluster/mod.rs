@@ -9,6 +9,8 @@ mod client;
 mod encode;
 mod lock;
 mod mapping;
+mod query;
+mod search;
 mod sync;
 
 use serde_json::{Value, json};

@@ -25,8 +25,9 @@ use tantivy::tokenizer::TextAnalyzer;
 
 use super::ClusterIndex;
 use super::client::{Method, Retry, is_transient};
-use super::encode::encode;
+use super::encode::{chinese_evidence, encode};
 use super::lock::WriterLock;
+use super::mapping;
 use crate::analysis::{self, GRAMS, WORDS, ZH_WORDS};
 use crate::corpus::{self, Next, Record, SourceFile};
 use crate::document::{Document, Format};
@@ -122,12 +123,15 @@ impl Analyzers {
     fn source(&mut self, doc: &Document, fingerprint: u64, record: u64, run: u64) -> Value {
         let values = TextValues::of(doc);
         let mut source = super::source_of(doc, fingerprint, record, run);
+        let (zh, grams) = (encode(&mut self.zh, &values.zh), encode(&mut self.grams, &values.grams));
+        let chinese = chinese_evidence(&zh, &grams);
         let fields = [
             ("title", encode(&mut self.words, &[values.title])),
             ("source", encode(&mut self.words, &values.source.into_iter().collect::<Vec<_>>())),
-            ("zh", encode(&mut self.zh, &values.zh)),
+            ("zh", zh),
             ("en", encode(&mut self.words, &values.en)),
-            ("grams", encode(&mut self.grams, &values.grams)),
+            ("grams", grams),
+            (mapping::CHINESE, chinese),
         ];
         for (name, encoded) in fields {
             if !encoded.text.is_empty() {

@@ -1,17 +1,12 @@
-//! Searching: the query request, turning parsed syntax into a tantivy query over the word and
+//! Searching: the query request, turning parsed syntax into a backend-neutral plan over the word and
 //! recall fields, ranking, paging, filters, and assembling hits with snippets.
 
-use std::ops::Bound;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use tantivy::collector::{Count, TopDocs};
-use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, PhraseQuery, Query as TantivyQuery, RangeQuery,
-    RegexQuery, TermQuery,
-};
-use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, Order, Score, TantivyDocument, Term};
+use tantivy::query::Query as TantivyQuery;
+use tantivy::{DocAddress, Order, Score, TantivyDocument};
 
 use crate::analysis::{is_function_word, latin, normalize, script};
 use crate::date::Date;
@@ -20,6 +15,7 @@ use crate::error::Result;
 use crate::index::Index;
 use crate::snippet::{Highlighter, Snippet, char_ranges, make_snippet};
 use crate::syntax::{self, Atom, Clause, Scope};
+use plan::{ChinesePlan, Occur, Plan, Statistics, TextField};
 
 /// Queries with more words than this are matched in any-term mode automatically, so a pasted
 /// paragraph ranks documents instead of requiring every word.
@@ -44,7 +40,7 @@ const EXACT_RUN_BOOST: Score = 1.5;
 /// BM25 of the Chinese evidence (see [`chinese`]), tuned on CMRC 2018 `tune`: nDCG@10 0.7611 /
 /// 0.7618 / 0.7625 / 0.7649 at k1 0.6 / 0.5 / 0.4 / 0.2 (b 0.3, pairs 0.4); lower k1 scores a
 /// little better on sentences but would let a long document's repetitions count for nothing.
-const CHINESE_BM25: chinese::Params = chinese::Params { k1: 0.5, b: 0.3 };
+pub(crate) const CHINESE_BM25: chinese::Params = chinese::Params { k1: 0.5, b: 0.3 };
 /// Weights of the Chinese evidence, tuned on CMRC 2018 `tune` (pairs 0.3 / 0.4 / 0.5 / 0.8 /
 /// 1.0 gave 0.7615 / 0.7618 / 0.7610 / 0.7590 / 0.7596 around the chosen point).
 const CHINESE_WEIGHTS: chinese::Weights = chinese::Weights { word: 1.0, function_word: 0.5, pair: 0.4, char: 1.0 };
@@ -72,12 +68,12 @@ pub struct Query {
     text: String,
     pub(crate) limit: usize,
     pub(crate) offset: usize,
-    any: bool,
+    pub(crate) any: bool,
     pub(crate) since: Option<Date>,
     pub(crate) until: Option<Date>,
-    sort: SortBy,
-    snippet_chars: usize,
-    explain: bool,
+    pub(crate) sort: SortBy,
+    pub(crate) snippet_chars: usize,
+    pub(crate) explain: bool,
     pub(crate) count_limit: usize,
     /// Whether a search may skip matches that cannot reach the top hits (tests compare).
     pub(crate) prune: bool,
@@ -195,6 +191,39 @@ pub struct Hit {
     pub explanation: Option<Vec<MatchedPart>>,
 }
 
+impl Hit {
+    /// A found document as a hit: its snippets and title marks from the query's matches.
+    pub(crate) fn of(
+        doc: Document,
+        rank: usize,
+        score: f32,
+        highlighter: &Highlighter,
+        request: &Query,
+        explanation: Option<Vec<MatchedPart>>,
+    ) -> Hit {
+        // Zero snippet characters: rankings only (evaluation, batch runs).
+        let wants_snippets = request.snippet_chars > 0;
+        let snippet = |text: &str| {
+            (wants_snippets && !text.is_empty())
+                .then(|| make_snippet(text, &highlighter.find(text), request.snippet_chars))
+        };
+        let title_matches = if wants_snippets { highlighter.find(&doc.title) } else { Vec::new() };
+        Hit {
+            rank,
+            score,
+            title_highlights: title_matches.iter().map(|&(s, e)| [s, e]).collect(),
+            title_char_highlights: char_ranges(&doc.title, &title_matches),
+            snippets: Snippets { zh: snippet(&doc.zh), en: snippet(&doc.en) },
+            id: doc.id,
+            title: doc.title,
+            path: doc.path,
+            date: doc.date,
+            source: doc.source,
+            explanation,
+        }
+    }
+}
+
 /// The answer to a [`Query`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SearchResults {
@@ -244,61 +273,12 @@ impl TextAtom {
     }
 }
 
-fn boxed(q: impl TantivyQuery + 'static) -> Box<dyn TantivyQuery> {
-    Box::new(q)
-}
-
-fn boost(q: Box<dyn TantivyQuery>, by: Score) -> Box<dyn TantivyQuery> {
-    if by == 1.0 { q } else { boxed(BoostQuery::new(q, by)) }
-}
-
-/// One clause when there is one; else a boolean query with every clause under `occur`.
-fn combine(mut queries: Vec<Box<dyn TantivyQuery>>, occur: Occur) -> Option<Box<dyn TantivyQuery>> {
-    match queries.len() {
-        0 => None,
-        1 => queries.pop(),
-        _ => Some(boxed(BooleanQuery::new(queries.into_iter().map(|q| (occur, q)).collect()))),
-    }
-}
-
-fn term_query(field: Field, text: &str) -> Box<dyn TantivyQuery> {
-    boxed(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::WithFreqsAndPositions))
-}
-
-/// A phrase of `(position, term)`; a single term needs no positions.
-fn phrase_query(field: Field, terms: &[(usize, String)]) -> Option<Box<dyn TantivyQuery>> {
-    match terms {
-        [] => None,
-        [(_, only)] => Some(term_query(field, only)),
-        _ => {
-            let base = terms[0].0;
-            let terms = terms.iter().map(|(p, t)| (p - base, Term::from_field_text(field, t))).collect();
-            Some(boxed(PhraseQuery::new_with_offset(terms)))
-        }
-    }
-}
-
 /// `"a b"` for a phrase, the bare term for one term.
 fn phrase_label(terms: &[(usize, String)]) -> String {
     match terms {
         [(_, only)] => only.clone(),
         _ => format!("\"{}\"", terms.iter().map(|(_, t)| t.as_str()).collect::<Vec<_>>().join(" ")),
     }
-}
-
-fn regex_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if "\\.+*?()|[]{}^$#&-~\"".contains(c) {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
-}
-
-fn prefix_query(field: Field, prefix: &str) -> Option<Box<dyn TantivyQuery>> {
-    RegexQuery::from_pattern(&format!("{}.*", regex_escape(prefix)), field).ok().map(boxed)
 }
 
 /// A non-Han run cut into stretches of characters the character field holds (kana, Hangul,
@@ -339,11 +319,12 @@ fn latin_positions(words: &[latin::LatinWord], start: usize) -> (Vec<(usize, Str
     (terms, position)
 }
 
+/// Turns analyzed query atoms into a [`Plan`]: which terms, phrases and evidence to look for
+/// in which fields, and how they weigh.
 struct Builder<'a> {
-    index: &'a Index,
-    /// Label query parts so explanations can name them.
-    explain: bool,
-    any: bool,
+    segmenter: &'a crate::analysis::Segmenter,
+    stats: &'a dyn Statistics,
+    pub(crate) any: bool,
     /// More words than [`AUTO_ANY_TERMS`]: a pasted passage, ranked as a bag of words.
     long: bool,
     /// Leave English stop words out of ranking queries (set when other words remain).
@@ -354,14 +335,18 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn word_fields(&self, scope: Scope) -> Vec<(Field, Score)> {
-        let f = &self.index.fields;
+    fn word_fields(scope: Scope) -> Vec<(TextField, Score)> {
         match scope {
-            Scope::All => vec![(f.title, TITLE_BOOST), (f.zh, 1.0), (f.en, 1.0), (f.source, SOURCE_BOOST)],
-            Scope::Title => vec![(f.title, 1.0)],
-            Scope::Zh => vec![(f.zh, 1.0)],
-            Scope::En => vec![(f.en, 1.0)],
-            Scope::Source => vec![(f.source, 1.0)],
+            Scope::All => vec![
+                (TextField::Title, TITLE_BOOST),
+                (TextField::Zh, 1.0),
+                (TextField::En, 1.0),
+                (TextField::Source, SOURCE_BOOST),
+            ],
+            Scope::Title => vec![(TextField::Title, 1.0)],
+            Scope::Zh => vec![(TextField::Zh, 1.0)],
+            Scope::En => vec![(TextField::En, 1.0)],
+            Scope::Source => vec![(TextField::Source, 1.0)],
         }
     }
 
@@ -371,68 +356,35 @@ impl Builder<'_> {
     }
 
     /// `make(field)` in each field of the scope, summed (a match in several fields counts more).
-    fn across(
-        &self,
-        scope: Scope,
-        label: &str,
-        make: impl Fn(Field) -> Option<Box<dyn TantivyQuery>>,
-    ) -> Option<Box<dyn TantivyQuery>> {
-        let parts = self
-            .word_fields(scope)
+    fn across(scope: Scope, label: &str, make: impl Fn(TextField) -> Option<Plan>) -> Option<Plan> {
+        let parts = Builder::word_fields(scope)
             .into_iter()
-            .filter_map(|(f, b)| make(f).map(|q| self.boost(self.labeled(f, label, q), b)))
+            .filter_map(|(f, b)| make(f).map(|q| labeled(f, label, q).boosted(b)))
             .collect();
-        self.combine(parts, Occur::Should)
+        Plan::combine(parts, Occur::Should)
     }
 
     /// A word in the word fields of `scope`. The zh field has no one-character function words
     /// (see [`crate::analysis::TokenKind::FunctionWord`]); the character field answers there.
-    fn word_query(&self, scope: Scope, word: &str) -> Option<Box<dyn TantivyQuery>> {
+    fn word_query(scope: Scope, word: &str) -> Option<Plan> {
         if !is_function_word(word) {
-            return self.across(scope, word, |f| Some(term_query(f, word)));
+            return Builder::across(scope, word, |f| Some(Plan::term(f, word)));
         }
-        let (zh, grams) = (self.index.fields.zh, self.index.fields.grams);
-        let mut parts: Vec<Box<dyn TantivyQuery>> = self
-            .word_fields(scope)
+        let mut parts: Vec<Plan> = Builder::word_fields(scope)
             .into_iter()
-            .filter(|(f, _)| *f != zh)
-            .map(|(f, b)| self.boost(self.labeled(f, word, term_query(f, word)), b))
+            .filter(|(f, _)| *f != TextField::Zh)
+            .map(|(f, b)| labeled(f, word, Plan::term(f, word)).boosted(b))
             .collect();
         if Builder::uses_grams(scope) {
-            parts.push(self.labeled(grams, word, term_query(grams, word)));
+            parts.push(labeled(TextField::Grams, word, Plan::term(TextField::Grams, word)));
         }
-        self.combine(parts, Occur::Should)
+        Plan::combine(parts, Occur::Should)
     }
 
     /// The terms of a word phrase as `field` holds them: zh has no one-character function
     /// words, so the phrase skips their positions there.
-    fn phrase_terms(&self, field: Field, terms: &[(usize, String)]) -> Vec<(usize, String)> {
-        let zh = self.index.fields.zh;
-        terms.iter().filter(|(_, t)| field != zh || !is_function_word(t)).cloned().collect()
-    }
-
-    /// [`combine`], made safe to explain.
-    fn combine(&self, queries: Vec<Box<dyn TantivyQuery>>, occur: Occur) -> Option<Box<dyn TantivyQuery>> {
-        combine(queries, occur).map(|q| self.guard(q))
-    }
-
-    /// [`boost`], made safe to explain.
-    fn boost(&self, query: Box<dyn TantivyQuery>, by: Score) -> Box<dyn TantivyQuery> {
-        self.guard(boost(query, by))
-    }
-
-    /// When explaining, wraps a part so it explains only documents it matches.
-    fn guard(&self, query: Box<dyn TantivyQuery>) -> Box<dyn TantivyQuery> {
-        if self.explain { boxed(explain::Labeled::guard(query)) } else { query }
-    }
-
-    /// Wraps a query part with its `field:label` name when explaining.
-    fn labeled(&self, field: Field, label: &str, query: Box<dyn TantivyQuery>) -> Box<dyn TantivyQuery> {
-        if !self.explain {
-            return query;
-        }
-        let name = self.index.inner.schema().get_field_name(field).to_string();
-        boxed(explain::Labeled::new(format!("{name}:{label}"), query))
+    fn phrase_terms(field: TextField, terms: &[(usize, String)]) -> Vec<(usize, String)> {
+        terms.iter().filter(|(_, t)| field != TextField::Zh || !is_function_word(t)).cloned().collect()
     }
 
     fn analyze(&self, scope: Scope, text: &str, quoted: bool, prefix: bool, fuzzy: u8) -> TextAtom {
@@ -443,7 +395,7 @@ impl Builder<'_> {
             let piece = &normalized[run.start..run.end];
             if run.han {
                 let mut words = Vec::new();
-                self.index.segmenter.query_words(piece, |s, e| words.push(piece[s..e].to_string()));
+                self.segmenter.query_words(piece, |s, e| words.push(piece[s..e].to_string()));
                 pieces.push(Piece::Han { run: piece.to_string(), words });
             } else {
                 // Kana, Hangul and symbols are in the character field, like Han: a stretch of
@@ -491,22 +443,21 @@ impl Builder<'_> {
     }
 
     /// The run as a sequence of characters in the recall field: exactly where it occurs.
-    fn gram_query(&self, run: &str) -> Option<Box<dyn TantivyQuery>> {
+    fn gram_query(run: &str) -> Option<Plan> {
         let chars: Vec<(usize, String)> = run
             .chars()
             .filter(|&c| !script::is_gram_transparent(c))
             .enumerate()
             .map(|(i, c)| (i, c.to_string()))
             .collect();
-        let grams = self.index.fields.grams;
         let label = format!("\"{run}\"");
         // A character with a second reading (於 / 于, 乾 / 干): either form at its place. The
         // index holds both where the text has the first, so this finds 关于 for 關於 and back.
         let readings = if script::has_han(run) { normalize::readings(run) } else { Vec::new() };
         if readings.is_empty() {
-            return phrase_query(grams, &chars).map(|q| self.labeled(grams, &label, q));
+            return Plan::phrase(TextField::Grams, &chars).map(|q| labeled(TextField::Grams, &label, q));
         }
-        let alternatives: Vec<(usize, Vec<String>)> = chars
+        let terms = chars
             .iter()
             .map(|(i, c)| {
                 let mut forms = vec![c.clone()];
@@ -514,38 +465,27 @@ impl Builder<'_> {
                 (*i, forms)
             })
             .collect();
-        if let [(_, forms)] = alternatives.as_slice() {
-            let terms = forms.iter().map(|f| term_query(grams, f)).collect();
-            return combine(terms, Occur::Should).map(|q| self.labeled(grams, &label, q));
-        }
-        let patterns = alternatives
-            .into_iter()
-            .map(|(i, forms)| {
-                (i, format!("(?:{})", forms.iter().map(|f| regex_escape(f)).collect::<Vec<_>>().join("|")))
-            })
-            .collect();
-        let query = tantivy::query::RegexPhraseQuery::new_with_offset(grams, patterns);
-        Some(self.labeled(grams, &label, boxed(query)))
+        Some(labeled(TextField::Grams, &label, Plan::Phrase { field: TextField::Grams, terms }))
     }
 
     /// An unquoted Han run: its words (all, or any in any-term mode) in the word fields, or the
     /// run as a character sequence in the recall field. The recall part finds what
     /// segmentation misses (法医 inside 法医科学研究院); the word part ranks higher.
-    fn han_query(&self, scope: Scope, run: &str, words: &[String]) -> Option<Box<dyn TantivyQuery>> {
+    fn han_query(&self, scope: Scope, run: &str, words: &[String]) -> Option<Plan> {
         let occur = if self.any { Occur::Should } else { Occur::Must };
         // A question's interrogatives (什么, 哪) are not required: the text that answers it
         // rarely holds them. (A run of nothing else still needs them.)
         let asks = |w: &String| chinese::is_interrogative(w) && words.iter().any(|o| !chinese::is_interrogative(o));
-        let word_queries: Vec<(Occur, Box<dyn TantivyQuery>)> = words
+        let mut word_queries: Vec<(Occur, Plan)> = words
             .iter()
-            .filter_map(|w| Some((if asks(w) { Occur::Should } else { occur }, self.word_query(scope, w)?)))
+            .filter_map(|w| Some((if asks(w) { Occur::Should } else { occur }, Builder::word_query(scope, w)?)))
             .collect();
         let words_query = match word_queries.len() {
             0 => None,
-            1 => word_queries.into_iter().next().map(|(_, q)| q),
-            _ => Some(self.guard(boxed(BooleanQuery::new(word_queries)))),
+            1 => word_queries.pop().map(|(_, q)| q),
+            _ => Some(Plan::Bool(word_queries)),
         };
-        let mut alternatives: Vec<Box<dyn TantivyQuery>> = words_query.into_iter().collect();
+        let mut alternatives: Vec<Plan> = words_query.into_iter().collect();
         // (Words side by side rank above the same words apart through `proximity`.)
         // A pasted passage is a bag of words: character phrases over it would only match the
         // exact passage and cost time (they did not change LeCaRD's nDCG@10). In a short
@@ -556,44 +496,41 @@ impl Builder<'_> {
             // For one word, a character match is a weaker kind of match; for several words it
             // is the strongest: the exact string, however jieba split it.
             let weight = if words.len() > 1 { EXACT_RUN_BOOST } else { GRAM_BOOST };
-            alternatives.extend(self.gram_query(run).map(|q| self.boost(q, weight)));
+            alternatives.extend(Builder::gram_query(run).map(|q| q.boosted(weight)));
         }
-        let query = self.combine(alternatives, Occur::Should)?;
+        let query = Plan::combine(alternatives, Occur::Should)?;
         if self.chinese_ranking && Builder::uses_grams(scope) {
             // Matching only: the score comes from the Chinese evidence of the whole query.
-            return Some(boxed(tantivy::query::ConstScoreQuery::new(query, 0.0)));
+            return Some(Plan::Matching(Box::new(query)));
         }
         Some(query)
     }
 
-    fn latin_query(
-        &self,
-        atom: &TextAtom,
-        words: &[latin::LatinWord],
-        last_piece: bool,
-    ) -> Option<Box<dyn TantivyQuery>> {
+    fn latin_query(&self, atom: &TextAtom, words: &[latin::LatinWord], last_piece: bool) -> Option<Plan> {
+        let scope = atom.scope;
         if let [word] = words {
             if self.skip_stop_words && latin::is_stop_term(&word.text) {
                 return None;
             }
+            let text = word.text.as_str();
             if atom.prefix && last_piece {
-                return self.across(atom.scope, &format!("{}*", word.text), |f| prefix_query(f, &word.text));
+                let prefix = |field| Some(Plan::Prefix { field, prefix: text.to_string() });
+                return Builder::across(scope, &format!("{text}*"), prefix);
             }
             if atom.fuzzy > 0 {
-                let fuzzy = atom.fuzzy;
-                return self.across(atom.scope, &format!("{}~{fuzzy}", word.text), |f| {
-                    Some(boxed(FuzzyTermQuery::new(Term::from_field_text(f, &word.text), fuzzy, true)))
-                });
+                let distance = atom.fuzzy;
+                let fuzzy = |field| Some(Plan::Fuzzy { field, term: text.to_string(), distance });
+                return Builder::across(scope, &format!("{text}~{distance}"), fuzzy);
             }
             if !word.parts.is_empty() {
                 // A letter–digit compound written joined (covid19) finds it hyphenated or
                 // spaced too (COVID-19, covid 19): the whole term, or its parts side by side.
                 let (parts, _) = latin_positions(words, 0);
-                let whole = self.across(atom.scope, &word.text, |f| Some(term_query(f, &word.text)));
-                let split = self.across(atom.scope, &phrase_label(&parts), |f| phrase_query(f, &parts));
-                return self.combine(whole.into_iter().chain(split).collect(), Occur::Should);
+                let whole = Builder::across(scope, text, |f| Some(Plan::term(f, text)));
+                let split = Builder::across(scope, &phrase_label(&parts), |f| Plan::phrase(f, &parts));
+                return Plan::combine(whole.into_iter().chain(split).collect(), Occur::Should);
             }
-            return self.across(atom.scope, &word.text, |f| Some(term_query(f, &word.text)));
+            return Builder::across(scope, text, |f| Some(Plan::term(f, text)));
         }
         let (terms, _) = latin_positions(words, 0);
         if self.any {
@@ -602,19 +539,19 @@ impl Builder<'_> {
             let words = terms
                 .iter()
                 .filter(|(_, t)| !(self.skip_stop_words && latin::is_stop_term(t)))
-                .filter_map(|(_, t)| self.across(atom.scope, t, |f| Some(term_query(f, t))));
-            let mut parts: Vec<Box<dyn TantivyQuery>> = words.collect();
-            parts.extend(self.across(atom.scope, &phrase_label(&terms), |f| phrase_query(f, &terms)));
-            return self.combine(parts, Occur::Should);
+                .filter_map(|(_, t)| Builder::across(scope, t, |f| Some(Plan::term(f, t))));
+            let mut parts: Vec<Plan> = words.collect();
+            parts.extend(Builder::across(scope, &phrase_label(&terms), |f| Plan::phrase(f, &terms)));
+            return Plan::combine(parts, Occur::Should);
         }
-        self.across(atom.scope, &phrase_label(&terms), |f| phrase_query(f, &terms))
+        Builder::across(scope, &phrase_label(&terms), |f| Plan::phrase(f, &terms))
     }
 
     /// A quoted string with Chinese (or kana, Hangul, symbols) and anything else beside it —
     /// digits, Latin letters, punctuation — is kept only where the whole string occurs (see
     /// [`verify`]); a string of one Han run is exact already, and a Latin phrase is a phrase of
     /// words, whatever separates them.
-    fn verified(&self, atom: &TextAtom, phrase: Box<dyn TantivyQuery>) -> Box<dyn TantivyQuery> {
+    fn verified(atom: &TextAtom, phrase: Plan) -> Plan {
         let needle = verify::comparable(atom.text.trim());
         let has_gram_chars = atom.pieces.iter().any(|p| matches!(p, Piece::Han { .. }));
         let one_run = matches!(atom.pieces.as_slice(), [Piece::Han { run, .. }] if *run == needle);
@@ -625,37 +562,35 @@ impl Builder<'_> {
         // word at either end, `i` of SK-II, is no word of its own to look for); the phrase of
         // all parts only adds to the score.
         let phrase = if Builder::uses_grams(atom.scope) {
-            let runs: Vec<Box<dyn TantivyQuery>> = atom
+            let runs: Vec<Plan> = atom
                 .pieces
                 .iter()
                 .filter_map(|p| match p {
-                    Piece::Han { run, .. } => self.gram_query(run),
+                    Piece::Han { run, .. } => Builder::gram_query(run),
                     Piece::Latin(_) => None,
                 })
                 .collect();
-            match self.combine(runs, Occur::Must) {
-                Some(candidates) => {
-                    self.guard(boxed(BooleanQuery::new(vec![(Occur::Must, candidates), (Occur::Should, phrase)])))
-                }
+            match Plan::combine(runs, Occur::Must) {
+                Some(candidates) => Plan::Bool(vec![(Occur::Must, candidates), (Occur::Should, phrase)]),
                 None => phrase,
             }
         } else {
             phrase
         };
-        let f = &self.index.fields;
         let fields = match atom.scope {
-            Scope::All => vec![f.title, f.source, f.zh, f.en],
-            Scope::Title => vec![f.title],
-            Scope::Zh => vec![f.zh],
-            Scope::En => vec![f.en],
-            Scope::Source => vec![f.source],
+            Scope::All => vec![TextField::Title, TextField::Source, TextField::Zh, TextField::En],
+            Scope::Title => vec![TextField::Title],
+            Scope::Zh => vec![TextField::Zh],
+            Scope::En => vec![TextField::En],
+            Scope::Source => vec![TextField::Source],
         };
-        self.guard(boxed(verify::Verified { inner: phrase, needle, fields }))
+        Plan::Verified { inner: Box::new(phrase), needle, fields }
     }
 
     /// A quoted phrase: Latin words as a phrase in the word fields, Han runs as exact
     /// character sequences in the recall field (exactly the documents containing the string).
-    fn phrase(&self, atom: &TextAtom) -> Option<Box<dyn TantivyQuery>> {
+    fn phrase(atom: &TextAtom) -> Option<Plan> {
+        let scope = atom.scope;
         let mut required = Vec::new();
         let mut word_terms = Vec::new();
         let mut position = 0;
@@ -664,8 +599,8 @@ impl Builder<'_> {
                 Piece::Latin(words) => {
                     let (terms, next) = latin_positions(words, position);
                     position = next;
-                    // phrase_query makes positions relative to the first term.
-                    required.extend(self.across(atom.scope, &phrase_label(&terms), |f| phrase_query(f, &terms)));
+                    // Plan::phrase makes positions relative to the first term.
+                    required.extend(Builder::across(scope, &phrase_label(&terms), |f| Plan::phrase(f, &terms)));
                     word_terms.extend(terms);
                 }
                 Piece::Han { run, words } => {
@@ -673,34 +608,35 @@ impl Builder<'_> {
                         word_terms.push((position, w.clone()));
                         position += 1;
                     }
-                    if Builder::uses_grams(atom.scope) {
-                        required.extend(self.gram_query(run));
+                    if Builder::uses_grams(scope) {
+                        required.extend(Builder::gram_query(run));
                     } else {
                         let terms: Vec<(usize, String)> = words.iter().cloned().enumerate().collect();
                         let label = phrase_label(&terms);
-                        required.extend(
-                            self.across(atom.scope, &label, |f| phrase_query(f, &self.phrase_terms(f, &terms))),
-                        );
+                        required.extend(Builder::across(scope, &label, |f| {
+                            Plan::phrase(f, &Builder::phrase_terms(f, &terms))
+                        }));
                     }
                 }
             }
         }
-        let required = self.combine(required, Occur::Must)?;
+        let required = Plan::combine(required, Occur::Must)?;
         // The whole phrase in the word fields, when it matches there, adds to the score.
-        let bonus = self
-            .across(atom.scope, &phrase_label(&word_terms), |f| phrase_query(f, &self.phrase_terms(f, &word_terms)));
+        let bonus = Builder::across(scope, &phrase_label(&word_terms), |f| {
+            Plan::phrase(f, &Builder::phrase_terms(f, &word_terms))
+        });
         match bonus {
             Some(bonus) if atom.pieces.len() > 1 || matches!(atom.pieces[0], Piece::Han { .. }) => {
-                Some(self.guard(boxed(BooleanQuery::new(vec![(Occur::Must, required), (Occur::Should, bonus)]))))
+                Some(Plan::Bool(vec![(Occur::Must, required), (Occur::Should, bonus)]))
             }
             _ => Some(required),
         }
     }
 
-    fn text_query(&self, atom: &TextAtom) -> Option<Box<dyn TantivyQuery>> {
+    fn text_query(&self, atom: &TextAtom) -> Option<Plan> {
         if atom.quoted {
-            let phrase = self.phrase(atom)?;
-            return Some(self.verified(atom, phrase));
+            let phrase = Builder::phrase(atom)?;
+            return Some(Builder::verified(atom, phrase));
         }
         let last = atom.pieces.len().saturating_sub(1);
         let parts = atom
@@ -712,7 +648,7 @@ impl Builder<'_> {
                 Piece::Han { run, words } => self.han_query(atom.scope, run, words),
             })
             .collect();
-        self.combine(parts, if self.any { Occur::Should } else { Occur::Must })
+        Plan::combine(parts, if self.any { Occur::Should } else { Occur::Must })
     }
 
     /// Adjacent pairs of the query's Chinese words as phrases in the Chinese text: a bonus for
@@ -722,7 +658,7 @@ impl Builder<'_> {
     /// common-word cut below. The same for English words did not help SciFact (0.6966 → 0.6971
     /// at 0.05, 0.6875 at 0.3): not used.
     /// Only plain words count: quoted, negated, OR-ed or fielded parts break the sequence.
-    fn proximity(&self, analyzed: &[(bool, Vec<Result<TextAtom, &Atom>>)]) -> Vec<Box<dyn TantivyQuery>> {
+    fn proximity(&self, analyzed: &[(bool, Vec<Result<TextAtom, &Atom>>)]) -> Result<Vec<Plan>> {
         // The query's Chinese words in order; None breaks a sequence.
         let mut sequence: Vec<Option<&str>> = Vec::new();
         for (negated, atoms) in analyzed {
@@ -740,46 +676,57 @@ impl Builder<'_> {
                 }
             }
         }
-        let zh = self.index.fields.zh;
-        let searcher = self.index.reader.searcher();
-        let docs = searcher.num_docs().max(1) as f64;
+        let paired = |i: usize| {
+            let next = sequence.get(i + 1).copied().flatten();
+            let previous = i.checked_sub(1).and_then(|p| sequence[p]);
+            sequence[i].is_some() && (next.is_some() || previous.is_some())
+        };
+        let words: Vec<&str> = (0..sequence.len()).filter(|&i| paired(i)).filter_map(|i| sequence[i]).collect();
+        if words.is_empty() {
+            return Ok(Vec::new());
+        }
         // A word in most documents makes an expensive phrase that says little: on LeCaRD,
         // leaving out pairs with a word in over 80 % of documents costs 0.003 nDCG@10 (0.6405 →
         // 0.6375) and halves the time of long queries (news mix: 9.2 → 4.0 ms).
         // (In a small index every phrase is cheap and shares say nothing.)
-        let grams = self.index.fields.grams;
-        let common = |w: &str| {
-            let field = if is_function_word(w) { grams } else { zh };
-            docs >= 100.0
-                && searcher.doc_freq(&Term::from_field_text(field, w)).unwrap_or(0) as f64 / docs
-                    > PROXIMITY_MAX_DOC_SHARE
-        };
+        let docs = self.stats.num_docs()?.max(1) as f64;
+        let mut common = std::collections::HashSet::new();
+        if docs >= 100.0 {
+            let mut distinct: Vec<&str> = words.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            let field = |w: &str| if is_function_word(w) { TextField::Grams } else { TextField::Zh };
+            let terms: Vec<(TextField, String)> = distinct.iter().map(|w| (field(w), w.to_string())).collect();
+            for (word, freq) in distinct.iter().zip(self.stats.doc_freqs(&terms)?) {
+                if freq as f64 / docs > PROXIMITY_MAX_DOC_SHARE {
+                    common.insert(*word);
+                }
+            }
+        }
         let mut seen = std::collections::HashSet::new();
-        sequence
+        let pairs = sequence
             .windows(2)
             .filter_map(|pair| match pair {
-                [Some(a), Some(b)] if !common(a) && !common(b) && seen.insert((*a, *b)) => {
+                [Some(a), Some(b)] if !common.contains(a) && !common.contains(b) && seen.insert((*a, *b)) => {
                     if is_function_word(a) || is_function_word(b) {
                         // zh has no function words: the pair as a string in the character field
                         // (LeCaRD nDCG@10 0.6335 without these pairs, 0.6351 with).
-                        let phrase = self.gram_query(&format!("{a}{b}"))?;
-                        return Some(self.boost(phrase, CHINESE_PROXIMITY_BOOST));
+                        let phrase = Builder::gram_query(&format!("{a}{b}"))?;
+                        return Some(phrase.boosted(CHINESE_PROXIMITY_BOOST));
                     }
                     let terms = [(0, a.to_string()), (1, b.to_string())];
-                    let phrase = phrase_query(zh, &terms)?;
-                    Some(self.boost(self.labeled(zh, &phrase_label(&terms), phrase), CHINESE_PROXIMITY_BOOST))
+                    let phrase = Plan::phrase(TextField::Zh, &terms)?;
+                    Some(labeled(TextField::Zh, &phrase_label(&terms), phrase).boosted(CHINESE_PROXIMITY_BOOST))
                 }
                 _ => None,
             })
-            .collect()
+            .collect();
+        Ok(pairs)
     }
 
     /// The Chinese ranking of the plain (positive, unquoted, all-field or zh) Han runs, with
     /// the Latin words beside them (`战国无双3`); `None` when there are no Han runs.
-    fn chinese_ranking_query(
-        &self,
-        analyzed: &[(bool, Vec<Result<TextAtom, &Atom>>)],
-    ) -> Option<chinese::ChineseQuery> {
+    fn chinese_ranking_plan(&self, analyzed: &[(bool, Vec<Result<TextAtom, &Atom>>)]) -> Option<ChinesePlan> {
         let (mut evidence, mut latin, mut exact) = (Vec::new(), Vec::new(), Vec::new());
         let plain = analyzed
             .iter()
@@ -804,42 +751,40 @@ impl Builder<'_> {
             return None;
         }
         evidence.extend(latin.into_iter().map(|w| (chinese::Evidence::Word(w), CHINESE_LATIN_WEIGHT)));
-        let f = &self.index.fields;
-        let cells = Some(self.index.cells.clone());
-        let query = chinese::ChineseQuery { zh: f.zh, grams: f.grams, evidence, params: CHINESE_BM25, exact, cells };
-        Some(query)
-    }
-
-    fn date_query(&self, from: Option<Date>, to: Option<Date>) -> Box<dyn TantivyQuery> {
-        let field = self.index.fields.date;
-        let term = |d: Date| Term::from_field_i64(field, d.days_since_epoch());
-        let lower = from.map_or(Bound::Unbounded, |d| Bound::Included(term(d)));
-        let upper = to.map_or(Bound::Unbounded, |d| Bound::Included(term(d)));
-        // A filter: it adds nothing to the score (the same for every hit it lets through).
-        self.guard(boxed(tantivy::query::ConstScoreQuery::new(boxed(RangeQuery::new(lower, upper)), 0.0)))
+        Some(ChinesePlan { evidence, params: CHINESE_BM25, exact })
     }
 }
 
-/// A request turned into a tantivy query.
-struct Built {
-    query: Box<dyn TantivyQuery>,
-    highlighter: Highlighter,
+/// The part, named `field:label` in explanations.
+fn labeled(field: TextField, label: &str, inner: Plan) -> Plan {
+    Plan::Labeled { field, label: label.to_string(), inner: Box::new(inner) }
+}
+
+/// A request turned into a plan.
+pub(crate) struct Planned {
+    pub plan: Plan,
+    pub highlighter: Highlighter,
     /// Whether any-term mode is in effect.
-    any: bool,
+    pub any: bool,
     /// The Chinese ranking, when it is all of the query's score (every other clause only
     /// matches): the top hits can then be found without scoring every match.
-    sole_ranking: Option<chinese::ChineseQuery>,
+    pub sole_ranking: Option<ChinesePlan>,
 }
 
-/// Parses and builds the tantivy query.
-fn build(index: &Index, request: &Query, notices: &mut Vec<String>) -> Result<Built> {
+/// Parses the request and plans its search.
+pub(crate) fn plan_query(
+    segmenter: &crate::analysis::Segmenter,
+    stats: &dyn Statistics,
+    request: &Query,
+    notices: &mut Vec<String>,
+) -> Result<Planned> {
     let clauses: Vec<Clause> = syntax::parse(&request.text)?;
     if syntax::has_unpaired_quote(&request.text) {
         notices.push("a quote mark without its partner was ignored: searching the words".into());
     }
     let mut builder = Builder {
-        index,
-        explain: request.explain,
+        segmenter,
+        stats,
         any: request.any,
         long: false,
         skip_stop_words: false,
@@ -885,7 +830,7 @@ fn build(index: &Index, request: &Query, notices: &mut Vec<String>) -> Result<Bu
     // is a bag of words, ranked by the word fields (the evidence model measured worse there:
     // LeCaRD nDCG@10 0.615–0.638 against 0.634, and slower).
     let chinese =
-        if !builder.long || han_chars <= CHINESE_SHORT_CHARS { builder.chinese_ranking_query(&analyzed) } else { None };
+        if !builder.long || han_chars <= CHINESE_SHORT_CHARS { builder.chinese_ranking_plan(&analyzed) } else { None };
     // Without Chinese evidence (only interrogatives, say) the word clauses rank as before.
     builder.chinese_ranking = chinese.is_some();
     if !builder.any && builder.long {
@@ -912,11 +857,11 @@ fn build(index: &Index, request: &Query, notices: &mut Vec<String>) -> Result<Bu
                     }
                     alternatives.extend(builder.text_query(text));
                 }
-                Err(Atom::Dates { from, to }) => alternatives.push(builder.date_query(*from, *to)),
+                Err(Atom::Dates { from, to }) => alternatives.push(Plan::Dates { from: *from, to: *to }),
                 Err(Atom::Text { .. }) => unreachable!("text atoms are analyzed"),
             }
         }
-        let Some(query) = builder.combine(alternatives, Occur::Should) else { continue };
+        let Some(query) = Plan::combine(alternatives, Occur::Should) else { continue };
         if *negated {
             negatives.push(query);
         } else if atoms.iter().all(|a| a.is_err()) {
@@ -932,20 +877,20 @@ fn build(index: &Index, request: &Query, notices: &mut Vec<String>) -> Result<Bu
             request.text
         ));
         let (highlighter, any) = (builder.highlighter, builder.any);
-        return Ok(Built { query: boxed(tantivy::query::EmptyQuery), highlighter, any, sole_ranking: None });
+        return Ok(Planned { plan: Plan::Nothing, highlighter, any, sole_ranking: None });
     }
     if request.since.is_some() || request.until.is_some() {
-        filters.push(builder.date_query(request.since, request.until));
+        filters.push(Plan::Dates { from: request.since, to: request.until });
     }
     // Words side by side: the Chinese ranking counts a word's pairs of characters instead.
-    let proximity = if builder.chinese_ranking { Vec::new() } else { builder.proximity(&analyzed) };
-    let mut top: Vec<(Occur, Box<dyn TantivyQuery>)> = Vec::new();
+    let proximity = if builder.chinese_ranking { Vec::new() } else { builder.proximity(&analyzed)? };
+    let mut top: Vec<(Occur, Plan)> = Vec::new();
     if builder.any {
         let mut positives = positives;
         positives.extend(proximity);
         // One required disjunction: with only SHOULD clauses beside a filter, tantivy would
         // treat the words as optional and return every document in the date range.
-        top.extend(builder.combine(positives, Occur::Should).map(|q| (Occur::Must, q)));
+        top.extend(Plan::combine(positives, Occur::Should).map(|q| (Occur::Must, q)));
     } else {
         top.extend(positives.into_iter().map(|q| (Occur::Must, q)));
         top.extend(proximity.into_iter().map(|q| (Occur::Should, q)));
@@ -966,14 +911,14 @@ fn build(index: &Index, request: &Query, notices: &mut Vec<String>) -> Result<Bu
             atoms.iter().all(plain_chinese) && (atoms.iter().all(|a| a.is_ok()) || atoms.iter().all(|a| a.is_err()))
         });
     let sole_ranking = chinese.as_ref().filter(|_| sole).cloned();
-    top.extend(chinese.map(|q| (Occur::Should, builder.guard(boxed(q)))));
+    top.extend(chinese.map(|q| (Occur::Should, Plan::Chinese(q))));
     top.extend(filters.into_iter().map(|q| (Occur::Must, q)));
     if top.is_empty() {
-        top.push((Occur::Must, boxed(AllQuery)));
+        top.push((Occur::Must, Plan::All));
     }
-    top.extend(negatives.into_iter().map(|q| (Occur::MustNot, boxed(exclusion::Exclusion(q)))));
+    top.extend(negatives.into_iter().map(|q| (Occur::MustNot, q)));
     let (highlighter, any) = (builder.highlighter, builder.any);
-    Ok(Built { query: boxed(BooleanQuery::new(top)), highlighter, any, sole_ranking })
+    Ok(Planned { plan: Plan::Bool(top), highlighter, any, sole_ranking })
 }
 
 /// How many live documents `query` matches, counting no further than `limit`: the count, and
@@ -995,6 +940,19 @@ fn count_up_to(searcher: &tantivy::Searcher, query: &dyn TantivyQuery, limit: us
         }
     }
     Ok((total, false))
+}
+
+/// Something to search: a local [`Index`] or, with the `cluster` feature, a cluster index. The
+/// CLI, `serve` and evaluation search through this.
+pub trait Searchable {
+    /// Runs a search.
+    fn search(&self, request: &Query) -> Result<SearchResults>;
+}
+
+impl Searchable for Index {
+    fn search(&self, request: &Query) -> Result<SearchResults> {
+        Index::search(self, request)
+    }
 }
 
 /// A stored document with a query's matches marked in its title and texts: what a reader
@@ -1027,7 +985,7 @@ impl Index {
         if query.text.trim().is_empty() {
             return Ok(Some(MarkedDocument { document, highlights: FieldHighlights::default() }));
         }
-        let highlighter = build(self, query, &mut Vec::new())?.highlighter;
+        let highlighter = plan_query(&self.segmenter, self, query, &mut Vec::new())?.highlighter;
         let marks = |text: &str| char_ranges(text, &highlighter.find(text));
         let highlights =
             FieldHighlights { title: marks(&document.title), zh: marks(&document.zh), en: marks(&document.en) };
@@ -1038,7 +996,10 @@ impl Index {
     pub fn search(&self, request: &Query) -> Result<SearchResults> {
         let started = Instant::now();
         let mut notices = Vec::new();
-        let Built { query, highlighter, any, sole_ranking } = build(self, request, &mut notices)?;
+        let Planned { plan, highlighter, any, sole_ranking } =
+            plan_query(&self.segmenter, self, request, &mut notices)?;
+        let translator = local::Translator { index: self, explain: request.explain };
+        let query = translator.query(&plan);
         let searcher = self.reader.searcher();
         // No page holds more hits than there are documents: a huge --limit or --offset must
         // not size a heap by what the user typed.
@@ -1051,6 +1012,7 @@ impl Index {
                 // Top hits without scoring every match; the count stops at `count_limit`.
                 let k = limit + request.offset;
                 let top = TopDocs::with_limit(limit).and_offset(request.offset).order_by_score();
+                let ranking = translator.chinese(&ranking);
                 let pruned = chinese::TopChinese { inner: query.box_clone(), ranking, k };
                 let hits = searcher.search(&pruned, &top)?;
                 let (total, more) = count_up_to(&searcher, query.as_ref(), request.count_limit)?;
@@ -1071,13 +1033,6 @@ impl Index {
         let mut hits = Vec::with_capacity(scored.len());
         for (i, (score, addr)) in scored.into_iter().enumerate() {
             let stored: TantivyDocument = searcher.doc(addr)?;
-            let doc = self.stored(&stored);
-            // Zero snippet characters: rankings only (evaluation, batch runs).
-            let wants_snippets = request.snippet_chars > 0;
-            let snippet = |text: &str| {
-                (wants_snippets && !text.is_empty())
-                    .then(|| make_snippet(text, &highlighter.find(text), request.snippet_chars))
-            };
             let explanation = if request.explain {
                 let tree: serde_json::Value =
                     serde_json::from_str(&query.explain(&searcher, addr)?.to_pretty_json()).unwrap_or_default();
@@ -1085,22 +1040,8 @@ impl Index {
             } else {
                 None
             };
-            let title_matches = if wants_snippets { highlighter.find(&doc.title) } else { Vec::new() };
-            let title_highlights = title_matches.iter().map(|&(s, e)| [s, e]).collect();
-            let title_char_highlights = char_ranges(&doc.title, &title_matches);
-            hits.push(Hit {
-                rank: request.offset + i + 1,
-                score,
-                title_highlights,
-                title_char_highlights,
-                snippets: Snippets { zh: snippet(&doc.zh), en: snippet(&doc.en) },
-                id: doc.id,
-                title: doc.title,
-                path: doc.path,
-                date: doc.date,
-                source: doc.source,
-                explanation,
-            });
+            let rank = request.offset + i + 1;
+            hits.push(Hit::of(self.stored(&stored), rank, score, &highlighter, request, explanation));
         }
         let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
         Ok(SearchResults { total, total_is_lower_bound, hits, any, notices, elapsed_ms })
@@ -1108,10 +1049,12 @@ impl Index {
 }
 
 mod chinese;
-pub(crate) use chinese::CellCache;
+pub(crate) use chinese::{CellCache, quantized};
 mod exclusion;
 mod explain;
-mod verify;
+mod local;
+pub(crate) mod plan;
+pub(crate) mod verify;
 
 #[cfg(test)]
 mod tests;

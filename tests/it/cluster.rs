@@ -301,3 +301,141 @@ fn a_node_killed_during_a_sync_loses_no_document() {
     let report: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!((report["unchanged"].as_u64(), report["documents"].as_u64()), (Some(files as u64), Some(0)), "{report}");
 }
+
+/// The bundled corpus in a local index and in a cluster index, for the agreement tests.
+fn both_indexes(url: &str) -> (tempfile::TempDir, sou::Index, sou::cluster::ClusterIndex) {
+    let corpus = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let dir = tempfile::tempdir().unwrap();
+    let local = sou::Index::create(dir.path().join("index")).unwrap();
+    let options = sou::SyncOptions::default();
+    local.sync(std::slice::from_ref(&corpus), &options, &sou::NoProgress).unwrap();
+    let layout = sou::cluster::Layout::default();
+    let cluster = sou::cluster::ClusterIndex::open_or_create(url, layout).unwrap();
+    cluster.sync(&[corpus], &options, &sou::NoProgress).unwrap();
+    assert_eq!(cluster.num_docs().unwrap(), local.num_docs());
+    (dir, local, cluster)
+}
+
+/// The hits' ids in groups of equal local score (ties, whose order is either index's own).
+fn tie_groups(results: &sou::SearchResults) -> Vec<BTreeSet<String>> {
+    let mut groups: Vec<(f32, BTreeSet<String>)> = Vec::new();
+    for hit in &results.hits {
+        match groups.last_mut() {
+            Some((score, ids)) if (*score - hit.score).abs() <= 1e-4 * score.abs().max(1.0) => {
+                ids.insert(hit.id.clone());
+            }
+            _ => groups.push((hit.score, BTreeSet::from([hit.id.clone()]))),
+        }
+    }
+    groups.into_iter().map(|(_, ids)| ids).collect()
+}
+
+/// Whether the cluster's ranking is the local one, ties aside: the same ids, each within the
+/// stretch its local tie group holds.
+fn same_ranking(local: &sou::SearchResults, cluster: &sou::SearchResults) -> bool {
+    let ids: Vec<&str> = cluster.hits.iter().map(|h| h.id.as_str()).collect();
+    let mut at = 0;
+    for group in tie_groups(local) {
+        let stretch: BTreeSet<String> =
+            ids[at.min(ids.len())..(at + group.len()).min(ids.len())].iter().map(|s| s.to_string()).collect();
+        if stretch != group {
+            return false;
+        }
+        at += group.len();
+    }
+    at == ids.len()
+}
+
+#[test]
+fn a_cluster_index_ranks_every_kind_of_query_as_the_local_index_does() {
+    let test = "a_cluster_index_ranks_every_kind_of_query_as_the_local_index_does";
+    let Some(url) = cluster_index(test) else { return };
+    let (_dir, local, cluster) = both_indexes(&url);
+    let queries: Vec<&str> = include_str!("../data/agreement-queries.txt")
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .collect();
+    assert!(queries.len() >= 50, "{} queries", queries.len());
+    let (mut compared, mut with_hits, mut differ) = (0, 0, Vec::new());
+    for text in queries {
+        for (mode, query) in [
+            ("all", sou::Query::new(text).limit(30)),
+            ("any", sou::Query::new(text).limit(30).any(true)),
+            ("date", sou::Query::new(text).limit(30).sort(sou::SortBy::Date)),
+        ] {
+            let here = local.search(&query).unwrap();
+            let there = cluster.search(&query).unwrap_or_else(|e| panic!("{text} ({mode}): {e}"));
+            compared += 1;
+            with_hits += usize::from(!here.hits.is_empty());
+            // Sorted by date, every hit scores 0 locally: one tie group, so the order within a
+            // day is free; the days must still come in the same order.
+            let agrees = if mode == "date" {
+                let days = |r: &sou::SearchResults| r.hits.iter().map(|h| h.date).collect::<Vec<_>>();
+                let ids = |r: &sou::SearchResults| r.hits.iter().map(|h| h.id.clone()).collect::<BTreeSet<_>>();
+                days(&here) == days(&there) && ids(&here) == ids(&there)
+            } else {
+                same_ranking(&here, &there)
+            };
+            if here.total != there.total || !agrees {
+                let show = |r: &sou::SearchResults| {
+                    r.hits
+                        .iter()
+                        .map(|h| format!("{}:{:.4}", h.id.rsplit('/').next().unwrap(), h.score))
+                        .collect::<Vec<_>>()
+                };
+                differ.push(format!(
+                    "{text} ({mode}): local {} {:?}, cluster {} {:?}",
+                    here.total,
+                    show(&here),
+                    there.total,
+                    show(&there)
+                ));
+            }
+            // Hits look the same: sou builds their snippets from _source.
+            if let (Some(a), Some(b)) =
+                (here.hits.first(), there.hits.iter().find(|h| Some(&h.id) == here.hits.first().map(|h| &h.id)))
+            {
+                assert_eq!((&a.snippets, &a.title_highlights), (&b.snippets, &b.title_highlights), "{text}");
+            }
+        }
+    }
+    assert!(with_hits >= 100, "only {with_hits} of {compared} searches found anything");
+    assert!(differ.is_empty(), "{} of {compared} searches differ:\n{}", differ.len(), differ.join("\n"));
+}
+
+#[test]
+fn every_chinese_substring_and_quoted_string_is_found_exactly_on_a_cluster() {
+    let test = "every_chinese_substring_and_quoted_string_is_found_exactly_on_a_cluster";
+    let Some(url) = cluster_index(test) else { return };
+    let (_dir, local, cluster) = both_indexes(&url);
+    // Every document's Chinese text, and substrings of it from a fixed pseudo-random walk.
+    let everything = local.search(&sou::Query::new("NOT zzzzqqqq").limit(1000)).unwrap();
+    let mut seed: u64 = 0x5eed;
+    let mut next = |n: usize| {
+        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (seed >> 33) as usize % n.max(1)
+    };
+    let mut checked = 0;
+    for hit in &everything.hits {
+        let doc = local.document(&hit.id).unwrap().unwrap();
+        let chars: Vec<char> = doc.zh.chars().collect();
+        for _ in 0..5 {
+            let (start, len) = (next(chars.len()), 2 + next(6));
+            let piece: String = chars[start..(start + len).min(chars.len())].iter().collect();
+            if piece.chars().count() < 2 || !piece.chars().all(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+                continue;
+            }
+            for text in [piece.clone(), format!("\"{piece}\"")] {
+                let query = sou::Query::new(text.as_str()).limit(100).snippet_chars(0);
+                let there = cluster.search(&query).unwrap();
+                let here = local.search(&query).unwrap();
+                let ids = |r: &sou::SearchResults| r.hits.iter().map(|h| h.id.clone()).collect::<BTreeSet<_>>();
+                assert!(ids(&there).contains(&hit.id), "{text} is in {} but the cluster does not find it", hit.id);
+                // Quoted, exactly the documents the local index finds holding the string.
+                assert_eq!(ids(&there), ids(&here), "{text}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked >= 100, "only {checked} substrings checked");
+}

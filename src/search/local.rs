@@ -1,0 +1,179 @@
+//! Translating a query plan into tantivy queries over a local index, and the local index's
+//! answers to the plan's statistics questions.
+
+use std::ops::Bound;
+
+use tantivy::Term;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, FuzzyTermQuery, Occur as TantivyOccur,
+    PhraseQuery, Query as TantivyQuery, RangeQuery, RegexPhraseQuery, RegexQuery, TermQuery,
+};
+use tantivy::schema::{Field, IndexRecordOption};
+
+use super::chinese::ChineseQuery;
+use super::plan::{ChinesePlan, Occur, Plan, Statistics, TextField};
+use super::{exclusion, explain, verify};
+use crate::error::Result;
+use crate::index::Index;
+
+fn boxed(q: impl TantivyQuery + 'static) -> Box<dyn TantivyQuery> {
+    Box::new(q)
+}
+
+/// Characters a tantivy regex reads as syntax.
+pub(crate) fn regex_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\.+*?()|[]{}^$#&-~\"".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Translates plans for one index.
+pub(crate) struct Translator<'a> {
+    pub index: &'a Index,
+    /// Label parts so explanations can name them, and guard every combination.
+    pub explain: bool,
+}
+
+impl Translator<'_> {
+    pub(crate) fn field(&self, field: TextField) -> Field {
+        let f = &self.index.fields;
+        match field {
+            TextField::Title => f.title,
+            TextField::Zh => f.zh,
+            TextField::En => f.en,
+            TextField::Source => f.source,
+            TextField::Grams => f.grams,
+        }
+    }
+
+    fn term(&self, field: TextField, text: &str) -> Term {
+        Term::from_field_text(self.field(field), text)
+    }
+
+    /// The Chinese ranking as the local query that scores it.
+    pub(crate) fn chinese(&self, plan: &ChinesePlan) -> ChineseQuery {
+        let f = &self.index.fields;
+        ChineseQuery {
+            zh: f.zh,
+            grams: f.grams,
+            evidence: plan.evidence.clone(),
+            params: plan.params,
+            exact: plan.exact.clone(),
+            cells: Some(self.index.cells.clone()),
+        }
+    }
+
+    /// The tantivy query of a plan.
+    pub(crate) fn query(&self, plan: &Plan) -> Box<dyn TantivyQuery> {
+        let query = self.translate(plan);
+        let combination = !matches!(
+            plan,
+            Plan::Term { .. } | Plan::Phrase { .. } | Plan::Prefix { .. } | Plan::Fuzzy { .. } | Plan::Labeled { .. }
+        );
+        // When explaining, a combination explains only documents it matches (see
+        // [`explain::Labeled`]).
+        if self.explain && combination { boxed(explain::Labeled::guard(query)) } else { query }
+    }
+
+    fn translate(&self, plan: &Plan) -> Box<dyn TantivyQuery> {
+        match plan {
+            Plan::Term { field, term } => {
+                boxed(TermQuery::new(self.term(*field, term), IndexRecordOption::WithFreqsAndPositions))
+            }
+            Plan::Phrase { field, terms } => self.phrase(*field, terms),
+            Plan::Prefix { field, prefix } => {
+                match RegexQuery::from_pattern(&format!("{}.*", regex_escape(prefix)), self.field(*field)) {
+                    Ok(query) => boxed(query),
+                    Err(_) => boxed(EmptyQuery),
+                }
+            }
+            Plan::Fuzzy { field, term, distance } => {
+                boxed(FuzzyTermQuery::new(self.term(*field, term), *distance, true))
+            }
+            Plan::Dates { from, to } => {
+                let field = self.index.fields.date;
+                let term = |d: crate::date::Date| Term::from_field_i64(field, d.days_since_epoch());
+                let lower = from.map_or(Bound::Unbounded, |d| Bound::Included(term(d)));
+                let upper = to.map_or(Bound::Unbounded, |d| Bound::Included(term(d)));
+                // A filter: it adds nothing to the score (the same for every hit it lets through).
+                boxed(ConstScoreQuery::new(boxed(RangeQuery::new(lower, upper)), 0.0))
+            }
+            Plan::Bool(clauses) => {
+                let clauses = clauses
+                    .iter()
+                    .map(|(occur, plan)| match occur {
+                        Occur::Must => (TantivyOccur::Must, self.query(plan)),
+                        Occur::Should => (TantivyOccur::Should, self.query(plan)),
+                        Occur::MustNot => (TantivyOccur::MustNot, boxed(exclusion::Exclusion(self.query(plan)))),
+                    })
+                    .collect();
+                boxed(BooleanQuery::new(clauses))
+            }
+            Plan::Boost(inner, by) => boxed(BoostQuery::new(self.query(inner), *by)),
+            Plan::Matching(inner) => boxed(ConstScoreQuery::new(self.query(inner), 0.0)),
+            Plan::Chinese(chinese) => boxed(self.chinese(chinese)),
+            Plan::Verified { inner, needle, fields } => boxed(verify::Verified {
+                inner: self.query(inner),
+                needle: needle.clone(),
+                fields: fields.iter().map(|f| self.field(*f)).collect(),
+            }),
+            Plan::Labeled { field, label, inner } => {
+                let query = self.query(inner);
+                if !self.explain {
+                    return query;
+                }
+                boxed(explain::Labeled::new(format!("{}:{label}", field.name()), query))
+            }
+            Plan::All => boxed(AllQuery),
+            Plan::Nothing => boxed(EmptyQuery),
+        }
+    }
+
+    /// A phrase; with alternative forms at a position, a phrase of patterns (one alternative
+    /// position alone is any of its terms).
+    fn phrase(&self, field: TextField, terms: &[(usize, Vec<String>)]) -> Box<dyn TantivyQuery> {
+        let has_alternatives = terms.iter().any(|(_, forms)| forms.len() > 1);
+        if !has_alternatives {
+            let terms = terms.iter().map(|(p, forms)| (*p, self.term(field, &forms[0]))).collect();
+            return boxed(PhraseQuery::new_with_offset(terms));
+        }
+        if let [(_, forms)] = terms {
+            let clauses = forms
+                .iter()
+                .map(|f| {
+                    let term = TermQuery::new(self.term(field, f), IndexRecordOption::WithFreqsAndPositions);
+                    (TantivyOccur::Should, boxed(term))
+                })
+                .collect();
+            return boxed(BooleanQuery::new(clauses));
+        }
+        let patterns = terms
+            .iter()
+            .map(|(i, forms)| {
+                (*i, format!("(?:{})", forms.iter().map(|f| regex_escape(f)).collect::<Vec<_>>().join("|")))
+            })
+            .collect();
+        boxed(RegexPhraseQuery::new_with_offset(self.field(field), patterns))
+    }
+}
+
+impl Statistics for Index {
+    fn num_docs(&self) -> Result<u64> {
+        Ok(self.reader.searcher().num_docs())
+    }
+
+    fn doc_freqs(&self, terms: &[(TextField, String)]) -> Result<Vec<u64>> {
+        let searcher = self.reader.searcher();
+        let translator = Translator { index: self, explain: false };
+        let mut out = Vec::with_capacity(terms.len());
+        for (field, text) in terms {
+            out.push(searcher.doc_freq(&translator.term(*field, text))?);
+        }
+        Ok(out)
+    }
+}
