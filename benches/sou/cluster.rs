@@ -1,6 +1,7 @@
 //! The `cluster` section: bulk ingest from sou into a two-node OpenSearch cluster (sou's
 //! analysis in Rust, pre-analyzed fields) against the same documents sent raw to OpenSearch's
-//! own `standard` analyzer, and against a local `sou index`; node start time and memory.
+//! own `standard` analyzer, and against a local `sou index`; node start time and memory; warm
+//! query latency through sou against the cluster and against the local index.
 //!
 //! Uses the cluster at `SOU_OPENSEARCH_URL` if set, else starts one with
 //! `cluster/opensearch/cluster.sh` (data under the bench folder) and stops it by PID after.
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::{Corpus, SOU, manifest_dir, mb, work_dir};
+use super::{Corpus, SOU, manifest_dir, mb, percentile, query_kinds, work_dir};
 
 /// The two nodes of a cluster this section started, stopped when dropped.
 struct Nodes {
@@ -189,5 +190,50 @@ pub fn cluster_section(corpora: &[Corpus]) {
             println!("\n- {node} RSS after the ingest: {rss:.0} MB");
         }
     }
+    query_latency(&base);
     println!();
+}
+
+/// Warm queries through the library, 10 hits with snippets, on the news mix in the cluster (as
+/// the ingest above left it) and in the local index: the same plan, two backends.
+fn query_latency(base: &str) {
+    let local = work_dir().join("cluster-local-news-mix");
+    let Ok(local) = sou::Index::open(&local) else { return };
+    let Ok(cluster) = sou::cluster::ClusterIndex::open(&format!("{base}/bench-news-mix")) else { return };
+    println!("\n### Warm queries through sou: news-mix in the cluster and in a local index, 10 hits, snippets\n");
+    println!("| kind | runs | cluster p50 ms | cluster p99 ms | local p50 ms | local p99 ms | same ids |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let backends: [&dyn sou::Searchable; 2] = [&cluster, &local];
+    for (kind, queries) in query_kinds() {
+        let mut times = [Vec::new(), Vec::new()];
+        let mut same = 0;
+        for (b, index) in backends.iter().enumerate() {
+            for q in &queries {
+                let _ = index.search(&sou::Query::new(*q));
+            }
+            for _ in 0..10 {
+                for q in &queries {
+                    let started = Instant::now();
+                    index.search(&sou::Query::new(*q)).expect("search");
+                    times[b].push(started.elapsed());
+                }
+            }
+            times[b].sort();
+        }
+        for q in &queries {
+            let ids = |index: &dyn sou::Searchable| {
+                index.search(&sou::Query::new(*q)).unwrap().hits.into_iter().map(|h| h.id).collect::<Vec<_>>()
+            };
+            same += usize::from(ids(&cluster) == ids(&local));
+        }
+        println!(
+            "| {kind} | {} | {:.2} | {:.2} | {:.2} | {:.2} | {same}/{} |",
+            times[0].len(),
+            percentile(&times[0], 0.5),
+            percentile(&times[0], 0.99),
+            percentile(&times[1], 0.5),
+            percentile(&times[1], 0.99),
+            queries.len()
+        );
+    }
 }
