@@ -78,7 +78,16 @@ impl ClusterIndex {
             body["sort"] = json!([{"date": {"order": "desc", "missing": "_last"}}]);
         }
         let path = format!("/{}/_search?search_type=dfs_query_then_fetch", self.name);
-        let reply = self.ok(Method::Post, &path, Some(&body))?;
+        let reply = self.ok(Method::Post, &path, Some(&body)).map_err(|e| match e {
+            crate::Error::Cluster { url, message } if message.contains("maxClauseCount") => crate::Error::Cluster {
+                url,
+                message: format!(
+                    "{message}: the query has more parts than the cluster allows; raise \
+                     indices.query.bool.max_clause_count on its nodes (cluster/opensearch sets 65536)"
+                ),
+            },
+            other => other,
+        })?;
         let total = reply["hits"]["total"]["value"].as_u64().unwrap_or(0) as usize;
         let mut hits = Vec::new();
         for (i, hit) in reply["hits"]["hits"].as_array().into_iter().flatten().enumerate() {

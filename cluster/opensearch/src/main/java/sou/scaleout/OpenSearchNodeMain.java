@@ -51,6 +51,9 @@ public final class OpenSearchNodeMain {
             .putList("discovery.seed_hosts", csv(System.getProperty("sou.seeds", "127.0.0.1:9300")))
             .putList("cluster.initial_cluster_manager_nodes", csv(System.getProperty("sou.initial", name)))
             .put("cluster.routing.allocation.disk.threshold_enabled", false) // CI disks may be full-ish
+            // A pasted passage (LeCaRD's cases) is several thousand term and phrase clauses, one
+            // per word and field; 1024 (the default) refuses it.
+            .put("indices.query.bool.max_clause_count", 65536)
             .build();
 
         configureLogging(settings);
