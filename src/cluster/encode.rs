@@ -19,7 +19,8 @@ pub(crate) const HOLE: char = '\u{3}';
 /// Marks a character of the character field inside the Chinese evidence field, where it
 /// must not meet the one-character word of the same name.
 pub(crate) const CHAR_MARK: char = '\u{4}';
-/// A token that stands for length only: the evidence field counts each character twice.
+/// A token that stands for length only (the evidence field counts each character twice) or
+/// for an empty field (see the cluster sync).
 pub(crate) const FILLER: char = '\u{5}';
 /// tantivy drops longer tokens (its MAX_TOKEN_LEN); so does the encoding, so both sides agree.
 const MAX_TOKEN_BYTES: usize = u16::MAX as usize - 5;

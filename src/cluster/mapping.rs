@@ -15,7 +15,7 @@ use super::encode::{HOLE, STACK};
 use crate::analysis::ANALYZER_VERSION;
 
 /// Bumped when the cluster mapping or the meaning of its fields changes.
-/// (2: the Chinese evidence field.)
+/// (2: the Chinese evidence field; empty fields hold a filler.)
 pub(crate) const CLUSTER_FORMAT: u32 = 2;
 /// The Chinese evidence field: scored by the Chinese ranking's own BM25 (see
 /// `encode::chinese_evidence`).
@@ -85,6 +85,8 @@ pub(crate) fn create_body(layout: Layout) -> Value {
         properties.insert(field.to_string(), analyzed.clone());
     }
     properties[CHINESE]["similarity"] = json!("sou_chinese");
+    // Only frequencies and the length are read there: positions would only cost.
+    properties[CHINESE]["index_options"] = json!("freqs");
     let chinese = crate::search::CHINESE_BM25;
     for (field, kind) in [
         ("id", "keyword"),

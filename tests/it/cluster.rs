@@ -141,14 +141,49 @@ fn an_unreachable_cluster_is_one_line_and_exit_2() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let url = format!("http://127.0.0.1:{port}/news");
     let f = Fixture::standard();
-    for args in [vec!["index", "--index", &url], vec!["stats", "--index", &url]] {
+    let searches = [vec!["search", "--index", &url, "芬太尼"], vec!["serve", "--index", &url]];
+    for args in [vec!["index", "--index", &url], vec!["stats", "--index", &url]].into_iter().chain(searches) {
         let out = f.sou(&args).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{stderr}");
         assert_eq!(stderr.trim_end().lines().count(), 1, "{stderr}");
-        assert!(stderr.contains("cannot reach the cluster"), "{stderr}");
+        assert!(
+            stderr.contains("cannot reach the cluster") || stderr.contains("does not work with a cluster"),
+            "{stderr}"
+        );
         assert!(out.stdout.is_empty());
     }
+}
+
+#[test]
+fn sou_search_on_a_cluster_prints_the_hits_a_local_search_prints() {
+    let Some(url) = cluster_index("sou_search_on_a_cluster_prints_the_hits_a_local_search_prints") else { return };
+    let f = Fixture::standard();
+    f.index();
+    report(&f, &url);
+    for query in ["芬太尼", "\"fentanyl test\"", "芬太尼 OR port"] {
+        let run = |index: &str| f.sou(&["search", "--json", "--index", index, query]).output().unwrap();
+        let (here, there) = (run("index"), run(&url));
+        assert_eq!(there.status.code(), here.status.code(), "{}", String::from_utf8_lossy(&there.stderr));
+        let hits = |out: &std::process::Output| -> Vec<serde_json::Value> {
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(|l| {
+                    let mut hit: serde_json::Value = serde_json::from_str(l).unwrap();
+                    // Scores agree to float rounding; the rest must be the same.
+                    hit.as_object_mut().unwrap().remove("score");
+                    hit
+                })
+                .collect()
+        };
+        assert!(!hits(&here).is_empty(), "{query}");
+        assert_eq!(hits(&there), hits(&here), "{query}");
+    }
+    // What a cluster cannot do yet is one line and exit 2.
+    let out = f.sou(&["search", "--explain", "--index", &url, "芬太尼"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!((out.status.code(), stderr.trim_end().lines().count()), (Some(2), 1), "{stderr}");
+    assert!(stderr.contains("--explain is not available for a cluster index"), "{stderr}");
 }
 
 #[test]
