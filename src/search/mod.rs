@@ -1049,7 +1049,9 @@ impl Index {
 }
 
 mod chinese;
-pub(crate) use chinese::{CellCache, quantized};
+pub(crate) use chinese::CellCache;
+#[cfg(feature = "cluster")]
+pub(crate) use chinese::quantized;
 mod exclusion;
 mod explain;
 mod local;
