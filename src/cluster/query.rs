@@ -12,11 +12,12 @@ use serde_json::{Value, json};
 use super::encode::{CHAR_MARK, HOLE, STACK};
 use super::mapping;
 use crate::analysis::is_function_word;
-use crate::search::plan::{ChinesePlan, Evidence, Occur, Plan, TextField};
+use crate::search::plan::{ChinesePlan, Evidence, Occur, Plan, TextField, merged};
 
-/// A plan part whose text check (`Plan::Verified`) the cluster cannot do: `resolve` answers
-/// it with the ids of the documents that pass.
-pub(crate) type Resolve<'a> = dyn FnMut(&Plan, &str, &[TextField]) -> crate::Result<Vec<String>> + 'a;
+/// The text check of a verified part (`Plan::Verified`), which the cluster cannot do itself:
+/// given the part's candidates as Query DSL, the needle and the fields, the ids of the
+/// documents that pass.
+pub(crate) type Resolve<'a> = dyn FnMut(&Value, &str, &[TextField]) -> crate::Result<Vec<String>> + 'a;
 
 /// Translates plans; `resolve` settles verified parts, `documents` is the index's size (for the
 /// exact-string bonus of the Chinese ranking).
@@ -67,8 +68,9 @@ impl Translator<'_, '_> {
             Plan::Matching(inner) => filter_only(self.query(inner, 1.0)?),
             Plan::Chinese(chinese) => self.chinese(chinese, boost),
             Plan::Verified { inner, needle, fields } => {
-                let ids = (self.resolve)(inner, needle, fields)?;
-                json!({"bool": {"must": [self.query(inner, boost)?], "filter": [{"terms": {"id": ids}}]}})
+                let inner = self.query(inner, boost)?;
+                let ids = (self.resolve)(&inner, needle, fields)?;
+                json!({"bool": {"must": [inner], "filter": [{"terms": {"id": ids}}]}})
             }
             Plan::Labeled { inner, .. } => self.query(inner, boost)?,
             Plan::All => json!({"match_all": {"boost": boost}}),
@@ -82,23 +84,13 @@ impl Translator<'_, '_> {
     /// orders documents the same way).
     fn chinese(&self, plan: &ChinesePlan, boost: f32) -> Value {
         let factor = plan.params.k1 + 1.0;
-        let mut merged: Vec<(String, f32)> = Vec::new();
-        for (evidence, weight) in &plan.evidence {
-            if *weight <= 0.0 {
-                continue;
-            }
-            let term = evidence_term(evidence);
-            match merged.iter_mut().find(|(t, _)| *t == term) {
-                Some((_, w)) => *w += weight,
-                None => merged.push((term, *weight)),
-            }
-        }
+        let merged = merged(&plan.evidence);
         let docs = self.documents.max(1) as f32;
         let largest_idf = (1.0 + (docs - 1.0 + 0.5) / 1.5).ln().max(0.0);
         let bonus = merged.iter().map(|(_, w)| w * factor * largest_idf).sum::<f32>() + 50.0;
         // (The similarity multiplies by k1 + 1 itself, as the local ranking's factor does.)
-        let mut should: Vec<Value> =
-            merged.iter().map(|(term, w)| term_query(mapping::CHINESE, term, boost * w)).collect();
+        let should: Vec<Value> =
+            merged.iter().map(|(e, w)| term_query(mapping::CHINESE, &evidence_term(e), boost * w)).collect();
         let mut exact = Vec::new();
         for run in &plan.exact {
             let chars: Vec<(usize, Vec<String>)> =
@@ -111,7 +103,7 @@ impl Translator<'_, '_> {
         }
         // Matches: documents holding any of the evidence (an exact run's documents hold its
         // characters); the bonus only adds.
-        let matches = json!({"bool": {"should": std::mem::take(&mut should), "minimum_should_match": 1}});
+        let matches = json!({"bool": {"should": should, "minimum_should_match": 1}});
         if exact.is_empty() {
             return matches;
         }
@@ -161,7 +153,7 @@ mod tests {
     use super::*;
 
     fn translate(plan: &Plan) -> Value {
-        let mut resolve = |_: &Plan, _: &str, _: &[TextField]| Ok(vec!["a".to_string()]);
+        let mut resolve = |_: &Value, _: &str, _: &[TextField]| Ok(vec!["a".to_string()]);
         Translator { resolve: &mut resolve, documents: 10 }.query(plan, 1.0).unwrap()
     }
 

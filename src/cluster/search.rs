@@ -43,6 +43,23 @@ impl Statistics for ClusterIndex {
     }
 }
 
+/// The cluster's statistics with its document count read once per search (the plan and the
+/// translation both want it).
+struct Counted<'a> {
+    index: &'a ClusterIndex,
+    documents: u64,
+}
+
+impl Statistics for Counted<'_> {
+    fn num_docs(&self) -> Result<u64> {
+        Ok(self.documents)
+    }
+
+    fn doc_freqs(&self, terms: &[(TextField, String)]) -> Result<Vec<u64>> {
+        self.index.doc_freqs(terms)
+    }
+}
+
 impl crate::search::Searchable for ClusterIndex {
     fn search(&self, request: &Query) -> Result<SearchResults> {
         ClusterIndex::search(self, request)
@@ -57,8 +74,9 @@ impl ClusterIndex {
             return Err(self.error("--explain is not available for a cluster index yet".into()));
         }
         let mut notices = Vec::new();
-        let planned = plan_query(&self.segmenter, self, request, &mut notices)?;
         let documents = ClusterIndex::num_docs(self)?;
+        let stats = Counted { index: self, documents };
+        let planned = plan_query(&self.segmenter, &stats, request, &mut notices)?;
         let dsl = self.translate(&planned.plan, documents)?;
         let limit = request.limit.min((documents as usize).saturating_sub(request.offset));
         if request.offset + limit > RESULT_WINDOW {
@@ -101,10 +119,8 @@ impl ClusterIndex {
 
     /// The Query DSL of a plan, its quoted strings checked against the documents' text.
     fn translate(&self, plan: &Plan, documents: u64) -> Result<Value> {
-        let mut resolve = |inner: &Plan, needle: &str, fields: &[TextField]| {
-            let candidates = self.translate(inner, documents)?;
-            self.holding(&candidates, needle, fields)
-        };
+        let mut resolve =
+            |candidates: &Value, needle: &str, fields: &[TextField]| self.holding(candidates, needle, fields);
         Translator { resolve: &mut resolve, documents }.query(plan, 1.0)
     }
 

@@ -118,6 +118,22 @@ pub(crate) fn evidence_of(words: &[String], out: &mut Vec<(Evidence, Score)>, we
     }
 }
 
+/// One entry per distinct piece of evidence with a weight, repeats adding their weights: what
+/// each backend scores.
+pub(crate) fn merged(evidence: &[(Evidence, Score)]) -> Vec<(Evidence, Score)> {
+    let mut merged: Vec<(Evidence, Score)> = Vec::new();
+    for (evidence, weight) in evidence {
+        if *weight <= 0.0 {
+            continue;
+        }
+        match merged.iter_mut().find(|(e, _)| e == evidence) {
+            Some((_, w)) => *w += weight,
+            None => merged.push((evidence.clone(), *weight)),
+        }
+    }
+    merged
+}
+
 /// Relative weights of the kinds of evidence.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Weights {
@@ -187,17 +203,7 @@ impl ChineseQuery {
             };
         }
         let average_length = total_length as Score / docs.max(1) as Score;
-        // One entry per distinct piece of evidence; repeats add their weights.
-        let mut merged: Vec<(Evidence, Score)> = Vec::new();
-        for (evidence, weight) in &self.evidence {
-            if *weight <= 0.0 {
-                continue;
-            }
-            match merged.iter_mut().find(|(e, _)| e == evidence) {
-                Some((_, w)) => *w += weight,
-                None => merged.push((evidence.clone(), *weight)),
-            }
-        }
+        let merged = merged(&self.evidence);
         let mut scored = Vec::with_capacity(merged.len());
         for (evidence, weight) in &merged {
             let term = self.term(evidence);

@@ -21,7 +21,7 @@ fn boxed(q: impl TantivyQuery + 'static) -> Box<dyn TantivyQuery> {
 }
 
 /// Characters a tantivy regex reads as syntax.
-pub(crate) fn regex_escape(text: &str) -> String {
+fn regex_escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if "\\.+*?()|[]{}^$#&-~\"".contains(c) {

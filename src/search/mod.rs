@@ -676,13 +676,16 @@ impl Builder<'_> {
                 }
             }
         }
-        let paired = |i: usize| {
-            let next = sequence.get(i + 1).copied().flatten();
-            let previous = i.checked_sub(1).and_then(|p| sequence[p]);
-            sequence[i].is_some() && (next.is_some() || previous.is_some())
-        };
-        let words: Vec<&str> = (0..sequence.len()).filter(|&i| paired(i)).filter_map(|i| sequence[i]).collect();
-        if words.is_empty() {
+        // Each pair of adjacent words once, in query order.
+        let mut seen = std::collections::HashSet::new();
+        let pairs: Vec<(&str, &str)> = sequence
+            .windows(2)
+            .filter_map(|pair| match pair {
+                [Some(a), Some(b)] if seen.insert((*a, *b)) => Some((*a, *b)),
+                _ => None,
+            })
+            .collect();
+        if pairs.is_empty() {
             return Ok(Vec::new());
         }
         // A word in most documents makes an expensive phrase that says little: on LeCaRD,
@@ -692,7 +695,7 @@ impl Builder<'_> {
         let docs = self.stats.num_docs()?.max(1) as f64;
         let mut common = std::collections::HashSet::new();
         if docs >= 100.0 {
-            let mut distinct: Vec<&str> = words.clone();
+            let mut distinct: Vec<&str> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
             distinct.sort_unstable();
             distinct.dedup();
             let field = |w: &str| if is_function_word(w) { TextField::Grams } else { TextField::Zh };
@@ -703,22 +706,19 @@ impl Builder<'_> {
                 }
             }
         }
-        let mut seen = std::collections::HashSet::new();
-        let pairs = sequence
-            .windows(2)
-            .filter_map(|pair| match pair {
-                [Some(a), Some(b)] if !common.contains(a) && !common.contains(b) && seen.insert((*a, *b)) => {
-                    if is_function_word(a) || is_function_word(b) {
-                        // zh has no function words: the pair as a string in the character field
-                        // (LeCaRD nDCG@10 0.6335 without these pairs, 0.6351 with).
-                        let phrase = Builder::gram_query(&format!("{a}{b}"))?;
-                        return Some(phrase.boosted(CHINESE_PROXIMITY_BOOST));
-                    }
-                    let terms = [(0, a.to_string()), (1, b.to_string())];
-                    let phrase = Plan::phrase(TextField::Zh, &terms)?;
-                    Some(labeled(TextField::Zh, &phrase_label(&terms), phrase).boosted(CHINESE_PROXIMITY_BOOST))
+        let pairs = pairs
+            .into_iter()
+            .filter(|(a, b)| !common.contains(a) && !common.contains(b))
+            .filter_map(|(a, b)| {
+                if is_function_word(a) || is_function_word(b) {
+                    // zh has no function words: the pair as a string in the character field
+                    // (LeCaRD nDCG@10 0.6335 without these pairs, 0.6351 with).
+                    let phrase = Builder::gram_query(&format!("{a}{b}"))?;
+                    return Some(phrase.boosted(CHINESE_PROXIMITY_BOOST));
                 }
-                _ => None,
+                let terms = [(0, a.to_string()), (1, b.to_string())];
+                let phrase = Plan::phrase(TextField::Zh, &terms)?;
+                Some(labeled(TextField::Zh, &phrase_label(&terms), phrase).boosted(CHINESE_PROXIMITY_BOOST))
             })
             .collect();
         Ok(pairs)

@@ -7,7 +7,7 @@
 use crate::date::Date;
 use crate::error::Result;
 
-pub(crate) use super::chinese::{Evidence, Params};
+pub(crate) use super::chinese::{Evidence, Params, merged};
 
 /// The analyzed fields a plan searches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
