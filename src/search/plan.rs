@@ -7,7 +7,9 @@
 use crate::date::Date;
 use crate::error::Result;
 
-pub(crate) use super::chinese::{Evidence, Params, merged};
+#[cfg(feature = "cluster")]
+pub(crate) use super::chinese::merged;
+pub(crate) use super::chinese::{Evidence, Params};
 
 /// The analyzed fields a plan searches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
