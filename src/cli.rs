@@ -417,11 +417,6 @@ fn open_searchable(path: Option<&Path>, options: OpenOptions) -> Result<Box<dyn 
 /// Opens the local index to search: the given one, or `index/`, built from `corpus/` when
 /// missing.
 fn open_for_search(path: Option<&Path>, options: OpenOptions) -> Result<Index> {
-    if let Some(url) = path.and_then(cluster_url) {
-        bail!(
-            "this command does not work with a cluster index ({url}) yet: `sou index`, `sou search`, `sou eval` and `sou stats` do"
-        );
-    }
     if let Some(path) = path {
         return Index::open_with(path, options).with_context(|| format!("cannot open index {}", path.display()));
     }
@@ -623,8 +618,8 @@ fn serve(args: ServeArgs) -> Result<Outcome> {
         );
     }
     let options = OpenOptions { reload_on_commit: true, ..OpenOptions::default() };
-    let index = open_for_search(args.index.as_deref(), options)?;
-    let location = index.path().display().to_string();
+    let location = args.index.as_deref().unwrap_or(Path::new(DEFAULT_INDEX)).display().to_string();
+    let index = open_searchable(args.index.as_deref(), options)?;
     if public {
         let protection = if token.is_some() {
             "a token is required"

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::encode::{CHAR_MARK, HOLE, STACK};
 use super::mapping;
 use crate::analysis::is_function_word;
-use crate::search::plan::{ChinesePlan, Evidence, Occur, Plan, TextField, merged};
+use crate::search::plan::{ChinesePlan, Evidence, Occur, Plan, TextField, evidence_label, exact_label, merged};
 
 /// The text check of a verified part (`Plan::Verified`), which the cluster cannot do itself:
 /// given the part's candidates as Query DSL, the needle and the fields, the ids of the
@@ -20,10 +20,31 @@ use crate::search::plan::{ChinesePlan, Evidence, Occur, Plan, TextField, merged}
 pub(crate) type Resolve<'a> = dyn FnMut(&Value, &str, &[TextField]) -> crate::Result<Vec<String>> + 'a;
 
 /// Translates plans; `resolve` settles verified parts, `documents` is the index's size (for the
-/// exact-string bonus of the Chinese ranking).
+/// exact-string bonus of the Chinese ranking). With `labels` (to explain), each labelled part
+/// becomes a named query whose name is its place in `labels`, so a hit's `matched_queries`
+/// (with `include_named_queries_score`) says what each part added, as a local explanation does.
 pub(crate) struct Translator<'a, 'b> {
     pub resolve: &'b mut Resolve<'a>,
     pub documents: u64,
+    pub labels: Option<Vec<String>>,
+}
+
+impl Translator<'_, '_> {
+    /// `query` named after `label` when explaining.
+    fn named(&mut self, query: Value, label: String) -> Value {
+        let Some(labels) = &mut self.labels else { return query };
+        labels.push(label);
+        json!({"bool": {"must": [query], "_name": (labels.len() - 1).to_string()}})
+    }
+
+    /// The translation of `plan` with no part inside named: a local explanation reports the
+    /// outermost label of a part only, and nothing of a part that scores 0.
+    fn unnamed(&mut self, plan: &Plan, boost: f32) -> crate::Result<Value> {
+        let labels = self.labels.take();
+        let query = self.query(plan, boost);
+        self.labels = labels;
+        query
+    }
 }
 
 impl Translator<'_, '_> {
@@ -55,7 +76,7 @@ impl Translator<'_, '_> {
                     match occur {
                         Occur::Must => must.push(self.query(clause, boost)?),
                         Occur::Should => should.push(self.query(clause, boost)?),
-                        Occur::MustNot => must_not.push(self.query(clause, 1.0)?),
+                        Occur::MustNot => must_not.push(self.unnamed(clause, 1.0)?),
                     }
                 }
                 // As tantivy: optional beside a required clause, else one of them must match.
@@ -65,14 +86,17 @@ impl Translator<'_, '_> {
                 }})
             }
             Plan::Boost(inner, by) => self.query(inner, boost * by)?,
-            Plan::Matching(inner) => filter_only(self.query(inner, 1.0)?),
+            Plan::Matching(inner) => filter_only(self.unnamed(inner, 1.0)?),
             Plan::Chinese(chinese) => self.chinese(chinese, boost),
             Plan::Verified { inner, needle, fields } => {
                 let inner = self.query(inner, boost)?;
                 let ids = (self.resolve)(&inner, needle, fields)?;
                 json!({"bool": {"must": [inner], "filter": [{"terms": {"id": ids}}]}})
             }
-            Plan::Labeled { inner, .. } => self.query(inner, boost)?,
+            Plan::Labeled { field, label, inner } => {
+                let query = self.unnamed(inner, boost)?;
+                self.named(query, format!("{}:{label}", field.name()))
+            }
             Plan::All => json!({"match_all": {"boost": boost}}),
             Plan::Nothing => json!({"match_none": {}}),
         })
@@ -82,15 +106,20 @@ impl Translator<'_, '_> {
     /// constant bonus larger than all of the evidence can add (as locally, where it is the sum
     /// of the pieces' factors plus 50: here every idf is taken at its largest, so the bonus
     /// orders documents the same way).
-    fn chinese(&self, plan: &ChinesePlan, boost: f32) -> Value {
+    fn chinese(&mut self, plan: &ChinesePlan, boost: f32) -> Value {
         let factor = plan.params.k1 + 1.0;
         let merged = merged(&plan.evidence);
         let docs = self.documents.max(1) as f32;
         let largest_idf = (1.0 + (docs - 1.0 + 0.5) / 1.5).ln().max(0.0);
         let bonus = merged.iter().map(|(_, w)| w * factor * largest_idf).sum::<f32>() + 50.0;
         // (The similarity multiplies by k1 + 1 itself, as the local ranking's factor does.)
-        let should: Vec<Value> =
-            merged.iter().map(|(e, w)| term_query(mapping::CHINESE, &evidence_term(e), boost * w)).collect();
+        let should: Vec<Value> = merged
+            .iter()
+            .map(|(e, w)| {
+                let term = term_query(mapping::CHINESE, &evidence_term(e), boost * w);
+                self.named(term, evidence_label(e))
+            })
+            .collect();
         let mut exact = Vec::new();
         for run in &plan.exact {
             let chars: Vec<(usize, Vec<String>)> =
@@ -99,7 +128,8 @@ impl Translator<'_, '_> {
                 continue;
             }
             let phrase = phrase_query(TextField::Grams.name(), &chars, 1.0);
-            exact.push(json!({"constant_score": {"filter": phrase, "boost": boost * bonus}}));
+            let bonus = json!({"constant_score": {"filter": phrase, "boost": boost * bonus}});
+            exact.push(self.named(bonus, exact_label(run)));
         }
         // Matches: documents holding any of the evidence (an exact run's documents hold its
         // characters); the bonus only adds.
@@ -154,7 +184,7 @@ mod tests {
 
     fn translate(plan: &Plan) -> Value {
         let mut resolve = |_: &Value, _: &str, _: &[TextField]| Ok(vec!["a".to_string()]);
-        Translator { resolve: &mut resolve, documents: 10 }.query(plan, 1.0).unwrap()
+        Translator { resolve: &mut resolve, documents: 10, labels: None }.query(plan, 1.0).unwrap()
     }
 
     #[test]

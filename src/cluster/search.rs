@@ -13,7 +13,7 @@ use super::query::Translator;
 use crate::document::Document;
 use crate::error::Result;
 use crate::search::plan::{Plan, Statistics, TextField};
-use crate::search::{Hit, Query, SearchResults, SortBy, plan_query, verify};
+use crate::search::{Hit, MarkedDocument, MatchedPart, Query, SearchResults, SortBy, plan_query, verify};
 
 /// OpenSearch's default `index.max_result_window`: a page ends there.
 const RESULT_WINDOW: usize = 10_000;
@@ -64,20 +64,25 @@ impl crate::search::Searchable for ClusterIndex {
     fn search(&self, request: &Query) -> Result<SearchResults> {
         ClusterIndex::search(self, request)
     }
+
+    fn stats(&self) -> Result<crate::index::Stats> {
+        ClusterIndex::stats(self)
+    }
+
+    fn marked_document(&self, id: &str, query: &Query) -> Result<Option<MarkedDocument>> {
+        ClusterIndex::marked_document(self, id, query)
+    }
 }
 
 impl ClusterIndex {
     /// Runs a search, as [`crate::Index::search`] does on a local index.
     pub fn search(&self, request: &Query) -> Result<SearchResults> {
         let started = Instant::now();
-        if request.explain {
-            return Err(self.error("--explain is not available for a cluster index yet".into()));
-        }
         let mut notices = Vec::new();
         let documents = ClusterIndex::num_docs(self)?;
         let stats = Counted { index: self, documents };
         let planned = plan_query(&self.segmenter, &stats, request, &mut notices)?;
-        let dsl = self.translate(&planned.plan, documents)?;
+        let (dsl, labels) = self.translate(&planned.plan, documents, request.explain)?;
         let limit = request.limit.min((documents as usize).saturating_sub(request.offset));
         if request.offset + limit > RESULT_WINDOW {
             return Err(self.error(format!(
@@ -95,7 +100,10 @@ impl ClusterIndex {
         if request.sort == SortBy::Date {
             body["sort"] = json!([{"date": {"order": "desc", "missing": "_last"}}]);
         }
-        let path = format!("/{}/_search?search_type=dfs_query_then_fetch", self.name);
+        let mut path = format!("/{}/_search?search_type=dfs_query_then_fetch", self.name);
+        if labels.is_some() {
+            path.push_str("&include_named_queries_score=true");
+        }
         let reply = self.ok(Method::Post, &path, Some(&body)).map_err(|e| match e {
             crate::Error::Cluster { url, message } if message.contains("maxClauseCount") => crate::Error::Cluster {
                 url,
@@ -111,17 +119,43 @@ impl ClusterIndex {
         for (i, hit) in reply["hits"]["hits"].as_array().into_iter().flatten().enumerate() {
             let doc = self.document_of(hit)?;
             let score = if request.sort == SortBy::Date { 0.0 } else { hit["_score"].as_f64().unwrap_or(0.0) as f32 };
-            hits.push(Hit::of(doc, request.offset + i + 1, score, &planned.highlighter, request, None));
+            let explanation = labels.as_deref().map(|labels| matched_parts(hit, labels));
+            hits.push(Hit::of(doc, request.offset + i + 1, score, &planned.highlighter, request, explanation));
         }
         let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
         Ok(SearchResults { total, total_is_lower_bound: false, hits, any: planned.any, notices, elapsed_ms })
     }
 
-    /// The Query DSL of a plan, its quoted strings checked against the documents' text.
-    fn translate(&self, plan: &Plan, documents: u64) -> Result<Value> {
+    /// The document `id`, or `None` when the index holds none by that id.
+    pub fn document(&self, id: &str) -> Result<Option<Document>> {
+        // A search, not `GET _doc`: the index name is an alias, and this reads what searches
+        // see (the last refresh), as a local reader does.
+        let body = json!({
+            "query": {"term": {"id": id}},
+            "size": 1,
+            "_source": [super::mapping::ORIGINAL],
+            "track_total_hits": false,
+        });
+        let reply = self.ok(Method::Post, &format!("/{}/_search", self.name), Some(&body))?;
+        reply["hits"]["hits"].as_array().and_then(|hits| hits.first()).map(|hit| self.document_of(hit)).transpose()
+    }
+
+    /// The document `id` with the matches of `query` marked, as
+    /// [`crate::Index::marked_document`] marks it.
+    pub fn marked_document(&self, id: &str, query: &Query) -> Result<Option<MarkedDocument>> {
+        let Some(document) = self.document(id)? else { return Ok(None) };
+        MarkedDocument::of(document, &self.segmenter, self, query).map(Some)
+    }
+
+    /// The Query DSL of a plan, its quoted strings checked against the documents' text; to
+    /// explain, its parts named, with the labels the names stand for.
+    fn translate(&self, plan: &Plan, documents: u64, explain: bool) -> Result<(Value, Option<Vec<String>>)> {
         let mut resolve =
             |candidates: &Value, needle: &str, fields: &[TextField]| self.holding(candidates, needle, fields);
-        Translator { resolve: &mut resolve, documents }.query(plan, 1.0)
+        let labels = explain.then(Vec::new);
+        let mut translator = Translator { resolve: &mut resolve, documents, labels };
+        let query = translator.query(plan, 1.0)?;
+        Ok((query, translator.labels))
     }
 
     /// Ids of the documents matching `candidates` whose text in `fields` holds `needle` (see
@@ -178,6 +212,22 @@ fn with_statistics_probes(query: Value) -> Value {
     let absent = super::encode::FILLER.to_string().repeat(2);
     let probes: Vec<Value> = super::mapping::ANALYZED.iter().map(|f| json!({"term": {*f: absent}})).collect();
     json!({"bool": {"must": [query], "should": probes, "minimum_should_match": 0}})
+}
+
+/// The named parts a hit matched (`matched_queries`, name → score), as the labels they stand
+/// for, largest first: a local explanation's parts.
+fn matched_parts(hit: &Value, labels: &[String]) -> Vec<MatchedPart> {
+    let mut parts: Vec<MatchedPart> = hit["matched_queries"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter_map(|(name, score)| {
+            let label = labels.get(name.parse::<usize>().ok()?)?;
+            Some(MatchedPart { part: label.clone(), score: score.as_f64().unwrap_or(0.0) as f32 })
+        })
+        .collect();
+    parts.sort_by(|a, b| b.score.total_cmp(&a.score));
+    parts
 }
 
 /// Whether the document's text in `fields` holds the string (compared as [`verify`] does).

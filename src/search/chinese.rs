@@ -134,6 +134,21 @@ pub(crate) fn merged(evidence: &[(Evidence, Score)]) -> Vec<(Evidence, Score)> {
     merged
 }
 
+/// How an explanation names a piece of evidence: by the field a reader would look in (a
+/// one-character function word lives among the characters, as in the index).
+pub(crate) fn evidence_label(evidence: &Evidence) -> String {
+    match evidence {
+        Evidence::Word(w) if is_function_word(w) => format!("grams:{w}"),
+        Evidence::Word(w) => format!("zh:{w}"),
+        Evidence::Char(c) => format!("grams:{c}"),
+    }
+}
+
+/// How an explanation names an exact run's bonus.
+pub(crate) fn exact_label(run: &str) -> String {
+    format!("grams:\"{run}\" (the exact string)")
+}
+
 /// Relative weights of the kinds of evidence.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Weights {
@@ -212,11 +227,7 @@ impl ChineseQuery {
                 continue;
             }
             let factor = idf(doc_freq, docs) * weight * (self.params.k1 + 1.0);
-            let label = match evidence {
-                Evidence::Word(w) if is_function_word(w) => format!("grams:{w}"),
-                Evidence::Word(w) => format!("zh:{w}"),
-                Evidence::Char(c) => format!("grams:{c}"),
-            };
+            let label = evidence_label(evidence);
             scored.push(Scored { label, term, factor });
         }
         // Every piece adds less than its factor (tf / (tf + norm) < 1): an exact run is worth
@@ -231,7 +242,7 @@ impl ChineseQuery {
             }
             let phrase = tantivy::query::PhraseQuery::new(chars.clone())
                 .weight(EnableScoring::disabled_from_searcher(searcher))?;
-            exact.push(ExactRun { label: format!("grams:\"{run}\" (the exact string)"), chars, phrase, bonus });
+            exact.push(ExactRun { label: exact_label(run), chars, phrase, bonus });
         }
         Ok(ChineseWeight {
             zh: self.zh,

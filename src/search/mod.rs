@@ -943,15 +943,58 @@ fn count_up_to(searcher: &tantivy::Searcher, query: &dyn TantivyQuery, limit: us
 }
 
 /// Something to search: a local [`Index`] or, with the `cluster` feature, a cluster index. The
-/// CLI, `serve` and evaluation search through this.
-pub trait Searchable {
+/// CLI, `serve` and evaluation work through this, so each runs on either backend.
+pub trait Searchable: Send + Sync {
     /// Runs a search.
     fn search(&self, request: &Query) -> Result<SearchResults>;
+
+    /// What the index holds.
+    fn stats(&self) -> Result<crate::index::Stats>;
+
+    /// The document `id` with the matches of `query` marked, or `None` when no document has
+    /// that id.
+    fn marked_document(&self, id: &str, query: &Query) -> Result<Option<MarkedDocument>>;
+
+    /// Makes changes committed by other handles or processes visible. A cluster sees them at
+    /// its own refresh, so by default this does nothing.
+    fn reload(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 impl Searchable for Index {
     fn search(&self, request: &Query) -> Result<SearchResults> {
         Index::search(self, request)
+    }
+
+    fn stats(&self) -> Result<crate::index::Stats> {
+        Index::stats(self)
+    }
+
+    fn marked_document(&self, id: &str, query: &Query) -> Result<Option<MarkedDocument>> {
+        Index::marked_document(self, id, query)
+    }
+
+    fn reload(&self) -> Result<()> {
+        Index::reload(self)
+    }
+}
+
+impl<T: Searchable + ?Sized> Searchable for Box<T> {
+    fn search(&self, request: &Query) -> Result<SearchResults> {
+        (**self).search(request)
+    }
+
+    fn stats(&self) -> Result<crate::index::Stats> {
+        (**self).stats()
+    }
+
+    fn marked_document(&self, id: &str, query: &Query) -> Result<Option<MarkedDocument>> {
+        (**self).marked_document(id, query)
+    }
+
+    fn reload(&self) -> Result<()> {
+        (**self).reload()
     }
 }
 
@@ -964,6 +1007,25 @@ pub struct MarkedDocument {
     pub document: Document,
     /// The query's matches, as character ranges `[start, end)` into each field.
     pub highlights: FieldHighlights,
+}
+
+impl MarkedDocument {
+    /// `document` with the matches of `query` marked, as planned with `stats` (either backend's).
+    pub(crate) fn of(
+        document: Document,
+        segmenter: &crate::analysis::Segmenter,
+        stats: &dyn Statistics,
+        query: &Query,
+    ) -> Result<MarkedDocument> {
+        if query.text.trim().is_empty() {
+            return Ok(MarkedDocument { document, highlights: FieldHighlights::default() });
+        }
+        let highlighter = plan_query(segmenter, stats, query, &mut Vec::new())?.highlighter;
+        let marks = |text: &str| char_ranges(text, &highlighter.find(text));
+        let highlights =
+            FieldHighlights { title: marks(&document.title), zh: marks(&document.zh), en: marks(&document.en) };
+        Ok(MarkedDocument { document, highlights })
+    }
 }
 
 /// Character ranges `[start, end)` of matches, by field.
@@ -982,14 +1044,7 @@ impl Index {
     /// (hits carry only snippets), or `None` when no document has that id.
     pub fn marked_document(&self, id: &str, query: &Query) -> Result<Option<MarkedDocument>> {
         let Some(document) = self.document(id)? else { return Ok(None) };
-        if query.text.trim().is_empty() {
-            return Ok(Some(MarkedDocument { document, highlights: FieldHighlights::default() }));
-        }
-        let highlighter = plan_query(&self.segmenter, self, query, &mut Vec::new())?.highlighter;
-        let marks = |text: &str| char_ranges(text, &highlighter.find(text));
-        let highlights =
-            FieldHighlights { title: marks(&document.title), zh: marks(&document.zh), en: marks(&document.en) };
-        Ok(Some(MarkedDocument { document, highlights }))
+        MarkedDocument::of(document, &self.segmenter, self, query).map(Some)
     }
 
     /// Runs a search.

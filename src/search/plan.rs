@@ -7,9 +7,9 @@
 use crate::date::Date;
 use crate::error::Result;
 
-#[cfg(feature = "cluster")]
-pub(crate) use super::chinese::merged;
 pub(crate) use super::chinese::{Evidence, Params};
+#[cfg(feature = "cluster")]
+pub(crate) use super::chinese::{evidence_label, exact_label, merged};
 
 /// The analyzed fields a plan searches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

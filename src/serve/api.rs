@@ -15,8 +15,7 @@ use serde::Serialize;
 use super::ServeLimits;
 use crate::date::Date;
 use crate::error::Error;
-use crate::index::Index;
-use crate::search::{Query, SearchResults, SortBy};
+use crate::search::{Query, SearchResults, Searchable, SortBy};
 
 const PAGE: &str = include_str!("page.html");
 const SCRIPT: &str = include_str!("page.js");
@@ -28,7 +27,7 @@ pub(crate) const OPENAPI: &str = include_str!("openapi.json");
 const RELOAD_EVERY: Duration = Duration::from_millis(250);
 
 pub(super) struct AppState {
-    index: Index,
+    index: Box<dyn Searchable>,
     limits: ServeLimits,
     page: String,
     last_reload: Mutex<Instant>,
@@ -37,7 +36,7 @@ pub(super) struct AppState {
 type Shared = Arc<AppState>;
 
 impl AppState {
-    pub(super) fn new(index: Index, limits: ServeLimits) -> AppState {
+    pub(super) fn new(index: Box<dyn Searchable>, limits: ServeLimits) -> AppState {
         let page = PAGE
             .replace("{{MAX_QUERY_CHARS}}", &limits.max_query_chars.to_string())
             .replace("{{MAX_OFFSET}}", &limits.max_offset.to_string());
@@ -45,7 +44,7 @@ impl AppState {
     }
 
     /// Reloads the reader when the last reload is older than [`RELOAD_EVERY`], so a router on
-    /// any [`Index`] sees commits made through other handles or processes. One request
+    /// any index sees commits made through other handles or processes. One request
     /// reloads while the others go on with the current reader.
     fn refresh(&self) {
         let Ok(mut last) = self.last_reload.try_lock() else { return };
@@ -178,7 +177,7 @@ fn search_query(params: &HashMap<String, String>, limits: &ServeLimits) -> Resul
 }
 
 /// How many documents `query` finds, all pages.
-fn count(index: &Index, query: Query) -> Result<usize, ApiError> {
+fn count(index: &dyn Searchable, query: Query) -> Result<usize, ApiError> {
     Ok(index.search(&query.limit(0).offset(0))?.total)
 }
 
@@ -202,7 +201,7 @@ pub(super) async fn search(State(state): State<Shared>, params: Params) -> Resul
     }
     let query = search_query(&params, &state.limits)?;
     blocking(&state, move |state| {
-        let index = &state.index;
+        let index = state.index.as_ref();
         let results = index.search(&query)?;
         // Say what happened when the answer is surprising: nothing found where any-term
         // matching would find something, or documents left out for having no date.

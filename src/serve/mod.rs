@@ -20,7 +20,7 @@ use axum::routing::get;
 /// The axum this router is built with: mount [`router`] in an application of the same version.
 pub use axum;
 
-use crate::index::Index;
+use crate::search::Searchable;
 
 /// Limits on what one request may ask for.
 #[derive(Debug, Clone)]
@@ -70,10 +70,13 @@ pub struct ServeOptions {
 /// `Router::nest`, which leaves `prefix/` with a trailing slash unrouted); the page works there
 /// too.
 ///
-/// The router sees every new commit of the index by itself, however the [`Index`] was opened:
-/// it reloads the reader when the last check is more than a quarter of a second old.
-pub fn router(index: Index, options: ServeOptions) -> Router {
-    let state = Arc::new(api::AppState::new(index, options.limits.clone()));
+/// `index` is a local [`crate::Index`] or, with the `cluster` feature, a
+/// [`crate::cluster::ClusterIndex`]: the page and the API are the same for both.
+///
+/// The router sees every new commit of a local index by itself, however it was opened: it
+/// reloads the reader when the last check is more than a quarter of a second old.
+pub fn router(index: impl Searchable + 'static, options: ServeOptions) -> Router {
+    let state = Arc::new(api::AppState::new(Box::new(index), options.limits.clone()));
     let guard = Arc::new(guard::Guard::new(&options));
     let routes = Router::new()
         .route("/", get(api::page))
@@ -113,7 +116,7 @@ fn is_public(ip: IpAddr) -> bool {
 /// runtime of its own in another thread (it never panics there); async code should rather
 /// use [`serve_listener`].
 pub fn serve(
-    index: Index,
+    index: impl Searchable + 'static,
     addr: SocketAddr,
     options: ServeOptions,
     ready: impl FnOnce(SocketAddr) + Send + 'static,
@@ -146,7 +149,7 @@ pub fn serve(
 /// The Host check uses the listener's address.
 pub async fn serve_listener(
     listener: tokio::net::TcpListener,
-    index: Index,
+    index: impl Searchable + 'static,
     mut options: ServeOptions,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
