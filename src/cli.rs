@@ -3,7 +3,7 @@
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::{Args, CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -332,18 +332,19 @@ fn index_cluster(
     sync: &SyncOptions,
     progress: &Progress,
 ) -> Result<sou::SyncReport> {
-    if args.dict.is_some() {
-        bail!("--dict is not supported for a cluster index yet");
-    }
-    let layout = sou::cluster::Layout { shards: args.shards, replicas: args.replicas };
+    let options = sou::cluster::ClusterOptions {
+        layout: sou::cluster::Layout { shards: args.shards, replicas: args.replicas },
+        user_dict: args.dict.clone(),
+        drop_user_dict: args.no_dict,
+    };
     let cannot_open = || format!("cannot open index {url}");
     if args.rebuild {
-        let rebuild = sou::cluster::ClusterIndex::rebuild(url, layout).with_context(cannot_open)?;
+        let rebuild = sou::cluster::ClusterIndex::rebuild_with(url, &options).with_context(cannot_open)?;
         let report = rebuild.index().sync(paths, sync, progress)?;
         rebuild.finish().with_context(|| format!("cannot put the rebuilt index in place at {url}"))?;
         return Ok(report);
     }
-    let index = sou::cluster::ClusterIndex::open_or_create(url, layout).with_context(cannot_open)?;
+    let index = sou::cluster::ClusterIndex::open_or_create_with(url, &options).with_context(cannot_open)?;
     Ok(index.sync(paths, sync, progress)?)
 }
 
@@ -574,10 +575,12 @@ fn stats(args: StatsArgs) -> Result<Outcome> {
 }
 
 fn analyze(args: AnalyzeArgs) -> Result<Outcome> {
+    let cannot_open = |path: &Path| format!("cannot open index {}", path.display());
     let segmenter = match &args.index {
-        Some(path) => {
-            Index::open(path).with_context(|| format!("cannot open index {}", path.display()))?.segmenter().clone()
-        }
+        Some(path) => match cluster_url(path) {
+            Some(url) => sou::cluster::ClusterIndex::open(url).with_context(|| cannot_open(path))?.segmenter().clone(),
+            None => Index::open(path).with_context(|| cannot_open(path))?.segmenter().clone(),
+        },
         None => sou::Segmenter::default(),
     };
     let tokens = sou::analysis::analyze(&args.text, &segmenter);

@@ -174,7 +174,7 @@ fn is_damaged_index(path: &Path) -> bool {
     names.iter().any(|n| n == ".managed.json") && names.iter().all(|n| tantivy_file(n) || n.starts_with('.'))
 }
 
-fn read_user_dict(path: &Path) -> Result<String> {
+pub(crate) fn read_user_dict(path: &Path) -> Result<String> {
     fs::read_to_string(path).map_err(|e| Error::Dictionary { path: path.to_path_buf(), message: e.to_string() })
 }
 

@@ -110,7 +110,7 @@ fn an_index_of_another_analyzer_version_is_refused_with_the_way_out() {
     let Some(base) = cluster_base("an_index_of_another_analyzer_version_is_refused_with_the_way_out") else { return };
     let name = unique_name("version");
     let client = Client::new(&base);
-    let mut body = super::mapping::create_body(Layout { shards: 1, replicas: 0 });
+    let mut body = super::mapping::create_body(Layout { shards: 1, replicas: 0 }, None);
     body["mappings"]["_meta"]["sou"]["analyzer"] = json!(1);
     assert!(client.json(Method::Put, &format!("/{name}"), Some(&body), Retry::PATIENT).unwrap().is_success());
     let url = format!("{base}/{name}");

@@ -30,15 +30,35 @@ pub(crate) const ORIGINAL: &str = "doc";
 pub(crate) struct ClusterStamp {
     pub format: u32,
     pub analyzer: u32,
+    /// Hash of the user dictionary, if any (absent in indexes made without one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dictionary: Option<String>,
+}
+
+/// A user dictionary as a cluster index keeps it, in its mapping's `_meta.sou_user_dictionary`,
+/// so every machine that searches or syncs it segments as the one that built it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct StoredDictionary {
+    /// The dictionary as given (jieba's `word [frequency] [tag]` lines).
+    pub text: String,
+    /// What its words came to in jieba's dictionary (see `Segmenter::resolution`), so a query
+    /// segments without loading the whole dictionary.
+    pub resolution: String,
 }
 
 impl ClusterStamp {
-    pub fn current() -> ClusterStamp {
-        ClusterStamp { format: CLUSTER_FORMAT, analyzer: ANALYZER_VERSION }
+    pub fn current(dictionary: Option<&str>) -> ClusterStamp {
+        ClusterStamp {
+            format: CLUSTER_FORMAT,
+            analyzer: ANALYZER_VERSION,
+            dictionary: dictionary.map(crate::index::stable_hash),
+        }
     }
 
     pub fn describe(&self) -> String {
-        format!("cluster format {} / analyzer {}", self.format, self.analyzer)
+        let dict =
+            self.dictionary.as_deref().map_or("no user dictionary".to_string(), |h| format!("user dictionary {h}"));
+        format!("cluster format {} / analyzer {} / {dict}", self.format, self.analyzer)
     }
 
     /// The stamp in a `GET index/_mapping` answer's one index, if any.
@@ -46,6 +66,12 @@ impl ClusterStamp {
         let index = mapping.as_object()?.values().next()?;
         serde_json::from_value(index["mappings"]["_meta"]["sou"].clone()).ok()
     }
+}
+
+/// The user dictionary in a `GET index/_mapping` answer's one index, if it has one.
+pub(crate) fn dictionary_of_mapping(mapping: &Value) -> Option<StoredDictionary> {
+    let index = mapping.as_object()?.values().next()?;
+    serde_json::from_value(index["mappings"]["_meta"]["sou_user_dictionary"].clone()).ok()
 }
 
 /// Shards and replicas of a new cluster index.
@@ -64,7 +90,7 @@ impl Default for Layout {
 }
 
 /// The body of `PUT index`: settings (shards, replicas, the analyzer, sou's BM25) and mappings.
-pub(crate) fn create_body(layout: Layout) -> Value {
+pub(crate) fn create_body(layout: Layout, dictionary: Option<&StoredDictionary>) -> Value {
     // One capture per token of a slot: a slot of stacked tokens becomes its tokens at one
     // position (duplicates kept, as tantivy keeps them); a plain token passes as it is.
     let mut filters = serde_json::Map::new();
@@ -121,12 +147,21 @@ pub(crate) fn create_body(layout: Layout) -> Value {
         },
         "mappings": {
             "dynamic": "strict",
-            "_meta": {"sou": ClusterStamp::current()},
+            "_meta": meta(dictionary),
             // The encoded tokens are for the index only; the original text is in `doc`.
             "_source": {"excludes": ANALYZED},
             "properties": properties,
         },
     })
+}
+
+/// The mapping's `_meta`: the stamp, and the user dictionary when there is one.
+fn meta(dictionary: Option<&StoredDictionary>) -> Value {
+    let mut meta = json!({"sou": ClusterStamp::current(dictionary.map(|d| d.text.as_str()))});
+    if let Some(dictionary) = dictionary {
+        meta["sou_user_dictionary"] = json!(dictionary);
+    }
+    meta
 }
 
 #[cfg(test)]
@@ -135,9 +170,26 @@ mod tests {
 
     #[test]
     fn the_stamp_is_read_back_from_a_mapping_answer() {
-        let body = create_body(Layout::default());
+        let body = create_body(Layout::default(), None);
         let answer = json!({"news": {"mappings": body["mappings"].clone()}});
-        assert_eq!(ClusterStamp::of_mapping(&answer), Some(ClusterStamp::current()));
+        assert_eq!(ClusterStamp::of_mapping(&answer), Some(ClusterStamp::current(None)));
+        assert_eq!(dictionary_of_mapping(&answer), None);
         assert_eq!(ClusterStamp::of_mapping(&json!({"news": {"mappings": {}}})), None);
+        // A stamp written before stamps named dictionaries reads as one without.
+        let old =
+            json!({"news": {"mappings": {"_meta": {"sou": {"format": CLUSTER_FORMAT, "analyzer": ANALYZER_VERSION}}}}});
+        assert_eq!(ClusterStamp::of_mapping(&old), Some(ClusterStamp::current(None)));
+    }
+
+    #[test]
+    fn a_user_dictionary_is_read_back_with_its_hash_in_the_stamp() {
+        let dictionary =
+            StoredDictionary { text: "法医科学研究院 100000 nt\n".into(), resolution: "total\t1\n".into() };
+        let body = create_body(Layout::default(), Some(&dictionary));
+        let answer = json!({"news": {"mappings": body["mappings"].clone()}});
+        assert_eq!(dictionary_of_mapping(&answer), Some(dictionary.clone()));
+        let stamp = ClusterStamp::of_mapping(&answer).unwrap();
+        assert_eq!(stamp, ClusterStamp::current(Some(&dictionary.text)));
+        assert_ne!(stamp, ClusterStamp::current(None));
     }
 }

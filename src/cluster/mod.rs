@@ -49,6 +49,42 @@ pub struct ClusterRebuild {
     finished: bool,
 }
 
+/// How a cluster index is opened, created or rebuilt: the layout of a new one, and its user
+/// dictionary (as [`crate::OpenOptions`] for a local index).
+#[derive(Debug, Clone, Default)]
+pub struct ClusterOptions {
+    /// Shards and replicas of a new index (or a rebuilt one).
+    pub layout: Layout,
+    /// A jieba user dictionary to index with, kept in the index's mapping. Opening an index
+    /// with one requires it to match the kept one; a rebuild with one changes it.
+    pub user_dict: Option<std::path::PathBuf>,
+    /// With [`ClusterIndex::rebuild_with`] and no `user_dict`: drop the kept dictionary instead
+    /// of carrying it over.
+    pub drop_user_dict: bool,
+}
+
+impl ClusterOptions {
+    /// The user dictionary file's text, read and checked, with what its words resolve to.
+    fn dictionary(&self) -> Result<Option<(mapping::StoredDictionary, Segmenter)>> {
+        let Some(path) = &self.user_dict else { return Ok(None) };
+        let text = crate::index::read_user_dict(path)?;
+        let segmenter = Segmenter::with_user_dict(&text, path)?;
+        let resolution = segmenter.resolution();
+        Ok(Some((mapping::StoredDictionary { text, resolution }, segmenter)))
+    }
+}
+
+/// The segmenter of a kept dictionary (none: jieba's own).
+fn segmenter_of(url: &str, dictionary: Option<&mapping::StoredDictionary>) -> Result<Segmenter> {
+    match dictionary {
+        Some(d) => {
+            let origin = std::path::PathBuf::from(format!("{url} (its user dictionary)"));
+            Segmenter::with_resolved_user_dict(&d.text, &origin, &d.resolution)
+        }
+        None => Ok(Segmenter::default()),
+    }
+}
+
 /// Whether `location` names a cluster index (`http://…` or `https://…`) rather than a folder.
 pub fn is_cluster_url(location: &str) -> bool {
     location.starts_with("http://") || location.starts_with("https://")
@@ -89,7 +125,13 @@ impl ClusterIndex {
 
     /// Opens an existing cluster index, refusing one that another sou analysis built.
     pub fn open(url: &str) -> Result<ClusterIndex> {
-        let index = ClusterIndex::connect(url)?;
+        ClusterIndex::open_with(url, &ClusterOptions::default())
+    }
+
+    /// Opens an existing cluster index with options: with a user dictionary, it must be the one
+    /// the index keeps (changing it takes a rebuild).
+    pub fn open_with(url: &str, options: &ClusterOptions) -> Result<ClusterIndex> {
+        let mut index = ClusterIndex::connect(url)?;
         let reply = index.client.json(Method::Get, &format!("/{}/_mapping", index.name), None, Retry::BRIEF)?;
         index.client.discover_nodes();
         if reply.status == 404 {
@@ -99,15 +141,35 @@ impl ClusterIndex {
         if !reply.is_success() {
             return Err(index.error(reply.reason()));
         }
-        let expected = ClusterStamp::current();
+        let stored = mapping::dictionary_of_mapping(&reply.body);
+        let given = options.user_dict.as_deref().map(crate::index::read_user_dict).transpose()?;
+        let expected = ClusterStamp::current(given.as_deref().or(stored.as_ref().map(|d| d.text.as_str())));
         match ClusterStamp::of_mapping(&reply.body) {
-            Some(found) if found == expected => Ok(index),
-            found => Err(Error::VersionMismatch {
-                path: index.url.clone().into(),
-                found: found.map_or("no sou stamp (not made by sou)".to_string(), |f| f.describe()),
-                expected: expected.describe(),
-                hint: format!("rebuild it with `sou index DIR --rebuild --index {}`", index.url),
-            }),
+            Some(found) if found == expected => {
+                index.segmenter = segmenter_of(&index.url, stored.as_ref())?;
+                Ok(index)
+            }
+            found => {
+                let dictionary_differs = found.as_ref().is_some_and(|f| {
+                    f.format == expected.format
+                        && f.analyzer == expected.analyzer
+                        && f.dictionary != expected.dictionary
+                });
+                let hint = if dictionary_differs {
+                    format!(
+                        "`sou index DIR --rebuild --dict FILE --index {}` rebuilds it with that dictionary",
+                        index.url
+                    )
+                } else {
+                    format!("rebuild it with `sou index DIR --rebuild --index {}`", index.url)
+                };
+                Err(Error::VersionMismatch {
+                    path: index.url.clone().into(),
+                    found: found.map_or("no sou stamp (not made by sou)".to_string(), |f| f.describe()),
+                    expected: expected.describe(),
+                    hint,
+                })
+            }
         }
     }
 
@@ -116,27 +178,41 @@ impl ClusterIndex {
     /// The documents live in a generation (`NAME.sou-<ms>`, and `NAME.sou-<ms>.files`) that the
     /// name is an alias of, so a rebuild can move the name to a new generation in one step.
     pub fn create(url: &str, layout: Layout) -> Result<ClusterIndex> {
-        let index = ClusterIndex::connect(url)?;
+        ClusterIndex::create_with(url, &ClusterOptions { layout, ..ClusterOptions::default() })
+    }
+
+    /// Creates the index with options (its layout and user dictionary).
+    pub fn create_with(url: &str, options: &ClusterOptions) -> Result<ClusterIndex> {
+        let mut index = ClusterIndex::connect(url)?;
+        // The dictionary is checked before anything is created, so a bad one leaves nothing.
+        let dictionary = options.dictionary()?;
         for name in [&index.name, &index.files] {
             if !index.concrete(name)?.is_empty() {
                 return Err(index.error(format!("{name} exists already")));
             }
         }
-        let (generation, files) = index.create_generation(layout)?;
+        let (generation, files) = index.create_generation(options.layout, dictionary.as_ref().map(|d| &d.0))?;
         let actions = json!({"actions": [
             {"add": {"index": generation, "alias": index.name}},
             {"add": {"index": files, "alias": index.files}},
         ]});
         index.ok(Method::Post, "/_aliases", Some(&actions))?;
         index.client.discover_nodes();
+        if let Some((_, segmenter)) = dictionary {
+            index.segmenter = segmenter;
+        }
         Ok(index)
     }
 
     /// A new, empty generation: its index and its files index.
-    fn create_generation(&self, layout: Layout) -> Result<(String, String)> {
+    fn create_generation(
+        &self,
+        layout: Layout,
+        dictionary: Option<&mapping::StoredDictionary>,
+    ) -> Result<(String, String)> {
         let generation = format!("{}.sou-{}", self.name, lock::now_ms());
         let files = format!("{generation}.files");
-        self.put_index(&generation, &mapping::create_body(layout))?;
+        self.put_index(&generation, &mapping::create_body(layout, dictionary))?;
         let mut files_body = sync::files_index_body();
         files_body["settings"]["number_of_replicas"] = json!(layout.replicas);
         self.put_index(&files, &files_body)?;
@@ -172,9 +248,18 @@ impl ClusterIndex {
 
     /// Opens the index, creating it with `layout` if the cluster has none of that name.
     pub fn open_or_create(url: &str, layout: Layout) -> Result<ClusterIndex> {
+        ClusterIndex::open_or_create_with(url, &ClusterOptions { layout, ..ClusterOptions::default() })
+    }
+
+    /// Opens the index with options, creating it with them if the cluster has none of that name.
+    pub fn open_or_create_with(url: &str, options: &ClusterOptions) -> Result<ClusterIndex> {
         let index = ClusterIndex::connect(url)?;
         let reply = index.client.json(Method::Head, &format!("/{}", index.name), None, Retry::BRIEF)?;
-        if reply.status == 404 { ClusterIndex::create(url, layout) } else { ClusterIndex::open(url) }
+        if reply.status == 404 {
+            ClusterIndex::create_with(url, options)
+        } else {
+            ClusterIndex::open_with(url, options)
+        }
     }
 
     /// Starts building the index again, aside, with `layout`: sync into
@@ -182,15 +267,31 @@ impl ClusterIndex {
     /// holds now (another analyzer version's index too) keeps answering until then; an index
     /// that sou did not make is refused.
     pub fn rebuild(url: &str, layout: Layout) -> Result<ClusterRebuild> {
+        ClusterIndex::rebuild_with(url, &ClusterOptions { layout, ..ClusterOptions::default() })
+    }
+
+    /// [`ClusterIndex::rebuild`] with options: the new index keeps the current user dictionary
+    /// unless `options` gives another one or drops it.
+    pub fn rebuild_with(url: &str, options: &ClusterOptions) -> Result<ClusterRebuild> {
         let current = ClusterIndex::connect(url)?;
+        let given = options.dictionary()?;
         let mapping = current.mapping_of(&current.name)?;
         if mapping.as_ref().is_some_and(|m| ClusterStamp::of_mapping(m).is_none()) {
             return Err(current.error(format!("{} was not made by sou: refusing to replace it", current.name)));
         }
+        let (dictionary, segmenter) = match given {
+            Some((dictionary, segmenter)) => (Some(dictionary), segmenter),
+            None if options.drop_user_dict => (None, Segmenter::default()),
+            None => {
+                let kept = mapping.as_ref().and_then(mapping::dictionary_of_mapping);
+                let segmenter = segmenter_of(url, kept.as_ref())?;
+                (kept, segmenter)
+            }
+        };
         let old = mapping.as_ref().map(index_names).unwrap_or_default();
         let old_files = current.concrete(&current.files)?;
-        let (generation, files) = current.create_generation(layout)?;
-        let index = ClusterIndex { name: generation, files, ..ClusterIndex::connect(url)? };
+        let (generation, files) = current.create_generation(options.layout, dictionary.as_ref())?;
+        let index = ClusterIndex { name: generation, files, segmenter, ..ClusterIndex::connect(url)? };
         index.client.discover_nodes();
         Ok(ClusterRebuild { index, old, old_files, finished: false })
     }
@@ -240,7 +341,7 @@ impl ClusterIndex {
             size_bytes: total["store"]["size_in_bytes"].as_u64().unwrap_or(0),
             fields,
             analyzer_version: ANALYZER_VERSION,
-            user_dictionary: None,
+            user_dictionary: ClusterStamp::of_mapping(&mapping).and_then(|stamp| stamp.dictionary),
         })
     }
 

@@ -558,3 +558,57 @@ fn every_chinese_substring_and_quoted_string_is_found_exactly_on_a_cluster() {
     }
     assert!(checked >= 100, "only {checked} substrings checked");
 }
+
+#[test]
+fn a_user_dictionary_is_kept_in_a_cluster_index_and_used_by_queries() {
+    let Some(url) = cluster_index("a_user_dictionary_is_kept_in_a_cluster_index_and_used_by_queries") else {
+        return;
+    };
+    let f = Fixture::empty();
+    f.write("corpus/a.txt", "报告\n\n中国法医科学研究院发布年度报告。\n");
+    f.write("dict.txt", "法医科学研究院 100000 nt\n");
+    f.write("other.txt", "年度报告 100000 n\n");
+    let run = |args: &[&str]| f.sou(args).output().unwrap();
+    let stderr = |out: &std::process::Output| String::from_utf8_lossy(&out.stderr).to_string();
+    let out = run(&["index", "-q", "--dict", "dict.txt", "--index", &url, "corpus"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // Queries segment with the kept dictionary, and the document was indexed with it.
+    let analyzed = run(&["analyze", "--index", &url, "法医科学研究院"]);
+    assert!(String::from_utf8_lossy(&analyzed.stdout).contains("words   0  法医科学研究院"), "{}", stderr(&analyzed));
+    let explained = explanations(&f, &url, "法医科学研究院");
+    assert!(explained[0].1.iter().any(|(part, _)| part == "zh:法医科学研究院"), "{explained:?}");
+    // The same dictionary hash as a local index built with it.
+    let hash = |index: &str| -> serde_json::Value {
+        let out = run(&["stats", "--json", "--index", index]);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()["user_dictionary"].clone()
+    };
+    assert_eq!(run(&["index", "-q", "--dict", "dict.txt"]).status.code(), Some(0));
+    assert!(hash(&url).is_string());
+    assert_eq!(hash(&url), hash("index"));
+    // A sync without --dict keeps it; another dictionary needs a rebuild, which changes it.
+    assert_eq!(run(&["index", "-q", "--index", &url, "corpus"]).status.code(), Some(0));
+    let refused = run(&["index", "-q", "--dict", "other.txt", "--index", &url, "corpus"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("--rebuild --dict"), "{}", stderr(&refused));
+    let rebuilt = run(&["index", "-q", "--rebuild", "--dict", "other.txt", "--index", &url, "corpus"]);
+    assert_eq!(rebuilt.status.code(), Some(0), "{}", stderr(&rebuilt));
+    let analyzed = run(&["analyze", "--index", &url, "年度报告"]);
+    assert!(String::from_utf8_lossy(&analyzed.stdout).contains("words   0  年度报告"));
+    assert_ne!(hash(&url), hash("index"));
+    assert_eq!(run(&["index", "-q", "--rebuild", "--no-dict", "--index", &url, "corpus"]).status.code(), Some(0));
+    assert!(hash(&url).is_null());
+}
+
+#[test]
+fn a_bad_user_dictionary_creates_no_cluster_index() {
+    let Some(url) = cluster_index("a_bad_user_dictionary_creates_no_cluster_index") else { return };
+    let f = Fixture::empty();
+    f.write("corpus/a.txt", "t\n\n正文。\n");
+    f.write("dict.txt", "好词 12\n坏词 99999999999999999999999\n");
+    let out = f.sou(&["index", "-q", "--dict", "dict.txt", "--index", &url, "corpus"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("dict.txt") && stderr.contains("line 2"), "{stderr}");
+    let stats = f.sou(&["stats", "--index", &url]).output().unwrap();
+    assert!(String::from_utf8_lossy(&stats.stderr).contains("no index named"), "a failed create leaves no index");
+}
