@@ -1,6 +1,7 @@
 //! Searching: the query request, turning parsed syntax into a backend-neutral plan over the word and
 //! recall fields, ranking, paging, filters, and assembling hits with snippets.
 
+use std::collections::BTreeSet;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
@@ -241,6 +242,39 @@ pub struct SearchResults {
     pub notices: Vec<String>,
     /// Search time in milliseconds, snippets included.
     pub elapsed_ms: f64,
+}
+
+impl SearchResults {
+    /// Whether `other` ranks as these results do, ties aside: the same ids, each within the
+    /// stretch its group of equal score (here, to 1e-4 relative) holds. When these results
+    /// are one page of more (a group may go on past the page), the last group's stretch need
+    /// only be as long. For comparing backends (a cluster and a local index), whose order
+    /// among equal scores is each engine's own.
+    pub fn ranks_like(&self, other: &SearchResults) -> bool {
+        let mut groups: Vec<(f32, BTreeSet<&str>)> = Vec::new();
+        for hit in &self.hits {
+            match groups.last_mut() {
+                Some((score, ids)) if (*score - hit.score).abs() <= 1e-4 * score.abs().max(1.0) => {
+                    ids.insert(&hit.id);
+                }
+                _ => groups.push((hit.score, BTreeSet::from([hit.id.as_str()]))),
+            }
+        }
+        let ids: Vec<&str> = other.hits.iter().map(|h| h.id.as_str()).collect();
+        if ids.len() != self.hits.len() {
+            return false;
+        }
+        let paged = self.total > self.hits.len();
+        let mut at = 0;
+        for (i, (_, group)) in groups.iter().enumerate() {
+            let stretch: BTreeSet<&str> = ids[at..at + group.len()].iter().copied().collect();
+            if stretch != *group && !(paged && i + 1 == groups.len()) {
+                return false;
+            }
+            at += group.len();
+        }
+        true
+    }
 }
 
 /// A text atom after analysis.

@@ -757,3 +757,37 @@ fn an_excluded_phrase_excludes_only_documents_holding_it() {
         assert_eq!(kept, expected, "{query}");
     }
 }
+
+#[test]
+fn rankings_compare_ties_aside() {
+    let (_dir, index) = index_of(&[
+        ("strong", "t", "apple apple pie"),
+        ("tie-1", "t", "apple pie"),
+        ("tie-2", "t", "apple pie"),
+        ("weak", "t", "apple pie with a much longer crust of many more words"),
+    ]);
+    let results = index.search(&Query::new("apple")).unwrap();
+    let order: Vec<&str> = results.hits.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!((order[0], order[3]), ("strong", "weak"), "{order:?}");
+    assert!(results.ranks_like(&results));
+    let reordered = |a: usize, b: usize| {
+        let mut other = results.clone();
+        other.hits.swap(a, b);
+        other
+    };
+    assert!(results.ranks_like(&reordered(1, 2)), "equal scores in either order");
+    assert!(!results.ranks_like(&reordered(0, 1)), "a higher score after a lower one");
+    let mut fewer = results.clone();
+    fewer.hits.pop();
+    assert!(!results.ranks_like(&fewer));
+    // One page of more: its last group may go on past the page, on the other side in other hits.
+    let page = index.search(&Query::new("apple").limit(2)).unwrap();
+    let mut other = page.clone();
+    other.hits[1].id = if page.hits[1].id == "tie-1" { "tie-2" } else { "tie-1" }.to_string();
+    assert!(page.ranks_like(&other));
+    assert!(!results.ranks_like(&{
+        let mut whole = results.clone();
+        whole.hits[3].id = "elsewhere".into();
+        whole
+    }));
+}

@@ -435,36 +435,6 @@ fn both_indexes(url: &str) -> (tempfile::TempDir, sou::Index, sou::cluster::Clus
     (dir, local, cluster)
 }
 
-/// The hits' ids in groups of equal local score (ties, whose order is either index's own).
-fn tie_groups(results: &sou::SearchResults) -> Vec<BTreeSet<String>> {
-    let mut groups: Vec<(f32, BTreeSet<String>)> = Vec::new();
-    for hit in &results.hits {
-        match groups.last_mut() {
-            Some((score, ids)) if (*score - hit.score).abs() <= 1e-4 * score.abs().max(1.0) => {
-                ids.insert(hit.id.clone());
-            }
-            _ => groups.push((hit.score, BTreeSet::from([hit.id.clone()]))),
-        }
-    }
-    groups.into_iter().map(|(_, ids)| ids).collect()
-}
-
-/// Whether the cluster's ranking is the local one, ties aside: the same ids, each within the
-/// stretch its local tie group holds.
-fn same_ranking(local: &sou::SearchResults, cluster: &sou::SearchResults) -> bool {
-    let ids: Vec<&str> = cluster.hits.iter().map(|h| h.id.as_str()).collect();
-    let mut at = 0;
-    for group in tie_groups(local) {
-        let stretch: BTreeSet<String> =
-            ids[at.min(ids.len())..(at + group.len()).min(ids.len())].iter().map(|s| s.to_string()).collect();
-        if stretch != group {
-            return false;
-        }
-        at += group.len();
-    }
-    at == ids.len()
-}
-
 #[test]
 fn a_cluster_index_ranks_every_kind_of_query_as_the_local_index_does() {
     let test = "a_cluster_index_ranks_every_kind_of_query_as_the_local_index_does";
@@ -493,7 +463,7 @@ fn a_cluster_index_ranks_every_kind_of_query_as_the_local_index_does() {
                 let ids = |r: &sou::SearchResults| r.hits.iter().map(|h| h.id.clone()).collect::<BTreeSet<_>>();
                 days(&here) == days(&there) && ids(&here) == ids(&there)
             } else {
-                same_ranking(&here, &there)
+                here.ranks_like(&there)
             };
             if here.total != there.total || !agrees {
                 let show = |r: &sou::SearchResults| {
