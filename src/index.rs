@@ -382,6 +382,21 @@ impl Index {
         Ok(self.reader.reload()?)
     }
 
+    /// A fresh handle when the index at this path was rebuilt with another analysis (another
+    /// user dictionary, say) since this one was opened, so this handle's segmenter no longer
+    /// segments queries as the documents were; `None` while it still does. A long-lived
+    /// reader (`sou serve`) calls this beside [`Index::reload`].
+    pub fn reopen_if_rebuilt(&self) -> Result<Option<Index>> {
+        let metas = self.inner.load_metas().map_err(|e| open_error(&self.path, e))?;
+        let found = metas.payload.and_then(|payload| serde_json::from_str::<Stamp>(&payload).ok());
+        if found.is_none_or(|found| found == self.stamp) {
+            return Ok(None);
+        }
+        // The dictionary is the one the rebuilt index keeps now.
+        let options = OpenOptions { user_dict: None, drop_user_dict: false, ..self.options.clone() };
+        Index::open_with(&self.path, options).map(Some)
+    }
+
     /// Deletes segment files that no commit refers to. tantivy's own clean-up only knows the
     /// files listed in `.managed.json`, and on a full disk that list is the first thing that
     /// cannot be written: the partial segments of a failed commit would stay and keep the

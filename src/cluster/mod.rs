@@ -35,6 +35,8 @@ pub struct ClusterIndex {
     /// The files index (or its alias), see `sync`.
     files: String,
     segmenter: Segmenter,
+    /// The generations behind the name when it was opened (empty when not opened by name).
+    opened: Vec<String>,
 }
 
 /// A cluster index being built again aside (see [`ClusterIndex::rebuild`]): searches keep
@@ -120,6 +122,7 @@ impl ClusterIndex {
             name,
             files,
             segmenter: Segmenter::default(),
+            opened: Vec::new(),
         })
     }
 
@@ -147,6 +150,7 @@ impl ClusterIndex {
         match ClusterStamp::of_mapping(&reply.body) {
             Some(found) if found == expected => {
                 index.segmenter = segmenter_of(&index.url, stored.as_ref())?;
+                index.opened = index_names(&reply.body);
                 Ok(index)
             }
             found => {
@@ -294,6 +298,24 @@ impl ClusterIndex {
         let index = ClusterIndex { name: generation, files, segmenter, ..ClusterIndex::connect(url)? };
         index.client.discover_nodes();
         Ok(ClusterRebuild { index, old, old_files, finished: false })
+    }
+
+    /// A fresh handle when the name was moved to another generation (a rebuild, perhaps with
+    /// another user dictionary) since this one was opened; `None` while it was not.
+    pub fn reopen_if_rebuilt(&self) -> Result<Option<ClusterIndex>> {
+        if self.opened.is_empty() {
+            return Ok(None);
+        }
+        // `_alias` is a small answer, unlike the mapping (which holds the dictionary).
+        let reply = self.client.json(Method::Get, &format!("/_alias/{}", self.name), None, Retry::BRIEF)?;
+        if !reply.is_success() {
+            return Ok(None);
+        }
+        let mut now = index_names(&reply.body);
+        let mut before = self.opened.clone();
+        now.sort();
+        before.sort();
+        if now == before { Ok(None) } else { ClusterIndex::open(&self.url).map(Some) }
     }
 
     /// Deletes the index and its files index (every generation behind them), if they exist.

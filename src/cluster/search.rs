@@ -72,6 +72,10 @@ impl crate::search::Searchable for ClusterIndex {
     fn marked_document(&self, id: &str, query: &Query) -> Result<Option<MarkedDocument>> {
         ClusterIndex::marked_document(self, id, query)
     }
+
+    fn reopened(&self) -> Result<Option<Box<dyn crate::search::Searchable>>> {
+        Ok(self.reopen_if_rebuilt()?.map(|index| Box::new(index) as Box<dyn crate::search::Searchable>))
+    }
 }
 
 impl ClusterIndex {

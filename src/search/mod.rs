@@ -994,6 +994,13 @@ pub trait Searchable: Send + Sync {
     fn reload(&self) -> Result<()> {
         Ok(())
     }
+
+    /// A fresh handle when the index was rebuilt with another analysis (a user dictionary)
+    /// since this one was opened; `None` while this one still segments queries as the
+    /// documents were.
+    fn reopened(&self) -> Result<Option<Box<dyn Searchable>>> {
+        Ok(None)
+    }
 }
 
 impl Searchable for Index {
@@ -1012,6 +1019,10 @@ impl Searchable for Index {
     fn reload(&self) -> Result<()> {
         Index::reload(self)
     }
+
+    fn reopened(&self) -> Result<Option<Box<dyn Searchable>>> {
+        Ok(self.reopen_if_rebuilt()?.map(|index| Box::new(index) as Box<dyn Searchable>))
+    }
 }
 
 impl<T: Searchable + ?Sized> Searchable for Box<T> {
@@ -1029,6 +1040,10 @@ impl<T: Searchable + ?Sized> Searchable for Box<T> {
 
     fn reload(&self) -> Result<()> {
         (**self).reload()
+    }
+
+    fn reopened(&self) -> Result<Option<Box<dyn Searchable>>> {
+        (**self).reopened()
     }
 }
 

@@ -2,7 +2,7 @@
 //! document, and the JSON errors they answer with.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -27,7 +27,8 @@ pub(crate) const OPENAPI: &str = include_str!("openapi.json");
 const RELOAD_EVERY: Duration = Duration::from_millis(250);
 
 pub(super) struct AppState {
-    index: Box<dyn Searchable>,
+    /// The index; replaced by a fresh handle when it is rebuilt with another analysis.
+    index: RwLock<Arc<dyn Searchable>>,
     limits: ServeLimits,
     page: String,
     last_reload: Mutex<Instant>,
@@ -40,17 +41,28 @@ impl AppState {
         let page = PAGE
             .replace("{{MAX_QUERY_CHARS}}", &limits.max_query_chars.to_string())
             .replace("{{MAX_OFFSET}}", &limits.max_offset.to_string());
-        AppState { index, limits, page, last_reload: Mutex::new(Instant::now()) }
+        AppState { index: RwLock::new(Arc::from(index)), limits, page, last_reload: Mutex::new(Instant::now()) }
+    }
+
+    /// The index as it is now (a request keeps the handle it started with).
+    fn index(&self) -> Arc<dyn Searchable> {
+        Arc::clone(&self.index.read().unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
     /// Reloads the reader when the last reload is older than [`RELOAD_EVERY`], so a router on
-    /// any index sees commits made through other handles or processes. One request
-    /// reloads while the others go on with the current reader.
+    /// any index sees commits made through other handles or processes, and takes a fresh
+    /// handle when the index was rebuilt with another analysis (a user dictionary: queries
+    /// must segment as the documents were). One request reloads while the others go on with
+    /// the current reader.
     fn refresh(&self) {
         let Ok(mut last) = self.last_reload.try_lock() else { return };
         if last.elapsed() >= RELOAD_EVERY {
             *last = Instant::now();
-            let _ = self.index.reload();
+            let index = self.index();
+            let _ = index.reload();
+            if let Ok(Some(fresh)) = index.reopened() {
+                *self.index.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::from(fresh);
+            }
         }
     }
 }
@@ -201,7 +213,8 @@ pub(super) async fn search(State(state): State<Shared>, params: Params) -> Resul
     }
     let query = search_query(&params, &state.limits)?;
     blocking(&state, move |state| {
-        let index = state.index.as_ref();
+        let index = state.index();
+        let index = index.as_ref();
         let results = index.search(&query)?;
         // Say what happened when the answer is surprising: nothing found where any-term
         // matching would find something, or documents left out for having no date.
@@ -224,7 +237,7 @@ pub(super) async fn search(State(state): State<Shared>, params: Params) -> Resul
 }
 
 pub(super) async fn stats(State(state): State<Shared>) -> Result<Response, ApiError> {
-    blocking(&state, |state| Ok(Json(state.index.stats()?).into_response())).await
+    blocking(&state, |state| Ok(Json(state.index().stats()?).into_response())).await
 }
 
 pub(super) async fn document(
@@ -235,7 +248,7 @@ pub(super) async fn document(
     let Path(id) = id.map_err(|e| bad_request(e.body_text()))?;
     let params = params_of(params)?;
     let query = Query::new(query_text(&params, &state.limits)?);
-    blocking(&state, move |state| match state.index.marked_document(&id, &query)? {
+    blocking(&state, move |state| match state.index().marked_document(&id, &query)? {
         Some(doc) => Ok(Json(doc).into_response()),
         None => Err(ApiError(StatusCode::NOT_FOUND, format!("no document with id {id:?}"))),
     })

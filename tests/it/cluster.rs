@@ -582,3 +582,30 @@ fn a_bad_user_dictionary_creates_no_cluster_index() {
     let stats = f.sou(&["stats", "--index", &url]).output().unwrap();
     assert!(String::from_utf8_lossy(&stats.stderr).contains("no index named"), "a failed create leaves no index");
 }
+
+#[test]
+fn sou_serve_in_front_of_a_cluster_follows_a_rebuild_with_another_dictionary() {
+    let test = "sou_serve_in_front_of_a_cluster_follows_a_rebuild_with_another_dictionary";
+    let Some(url) = cluster_index(test) else { return };
+    let f = Fixture::empty();
+    f.write("corpus/a.txt", "报告\n\n中国法医科学研究院发布年度报告。\n");
+    f.write("corpus/b.txt", "研究\n\n科学研究院的法医工作。\n");
+    f.write("dict.txt", "法医科学研究院 100000 nt\n");
+    let index = |args: &[&str]| {
+        let out = f.sou(&[&["index", "-q", "--index", &url, "corpus"], args].concat()).output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    index(&["--dict", "dict.txt"]);
+    let server = crate::common::Server::start_with(&f, &["--index", &url], &[]);
+    let query = "法医科学研究院";
+    let ranked_now = || crate::common::ranked(&f.search_json_with(&["--index", &url, query]));
+    let with_dictionary = ranked_now();
+    assert!(crate::common::served_hits_come_to(&server, query, &with_dictionary));
+    index(&["--rebuild", "--no-dict"]);
+    let without = ranked_now();
+    assert_ne!(without, with_dictionary, "the dictionary changes the ranking");
+    assert!(
+        crate::common::served_hits_come_to(&server, query, &without),
+        "the server still segments with the old dictionary"
+    );
+}

@@ -259,3 +259,33 @@ pub fn skip(test: &str, why: &str) {
     assert!(std::env::var_os("SOU_CI").is_none(), "{test} cannot run in CI: {why}");
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
 }
+
+/// `text` as a URL query value (every byte outside A–Z a–z 0–9 percent-encoded).
+pub fn query_value(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// The ids and scores (to 4 decimals) of hits.
+pub fn ranked(hits: &[serde_json::Value]) -> Vec<(String, String)> {
+    hits.iter()
+        .map(|h| (h["id"].as_str().unwrap().to_string(), format!("{:.4}", h["score"].as_f64().unwrap())))
+        .collect()
+}
+
+/// Whether the server's hits for `query` come to be `expected` within 10 s (asking every
+/// 300 ms): a server sees a change to its index at its next reload.
+pub fn served_hits_come_to(server: &Server, query: &str, expected: &[(String, String)]) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, body) = server.get(&format!("/api/search?q={}", query_value(query)));
+        if ranked(body["hits"].as_array().map_or(&[][..], |h| h.as_slice())) == expected {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}

@@ -519,3 +519,23 @@ fn the_api_holds_to_its_openapi_document_under_schemathesis() {
     assert!(status.success(), "schemathesis found problems:\n{text}");
     assert!(text.contains("passed"), "{text}");
 }
+
+#[test]
+fn the_server_segments_queries_as_a_rebuilt_index_with_another_dictionary_does() {
+    let f = Fixture::empty();
+    f.write("corpus/a.txt", "报告\n\n中国法医科学研究院发布年度报告。\n");
+    f.write("corpus/b.txt", "研究\n\n科学研究院的法医工作。\n");
+    f.write("dict.txt", "法医科学研究院 100000 nt\n");
+    f.sou(&["index", "-q", "--dict", "dict.txt"]).assert().success();
+    let server = Server::start(&f);
+    let query = "法医科学研究院";
+    let with_dictionary = crate::common::ranked(&f.search_json(query));
+    assert!(crate::common::served_hits_come_to(&server, query, &with_dictionary));
+    f.sou(&["index", "-q", "--rebuild", "--no-dict"]).assert().success();
+    let without = crate::common::ranked(&f.search_json(query));
+    assert_ne!(without, with_dictionary, "the dictionary changes the ranking");
+    assert!(
+        crate::common::served_hits_come_to(&server, query, &without),
+        "the server still segments with the old dictionary"
+    );
+}
