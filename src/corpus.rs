@@ -201,6 +201,22 @@ pub struct FileReport {
     pub warnings: Vec<String>,
     /// Records (JSON lines or array items) that were skipped.
     pub bad_records: usize,
+    /// Where a JSON-lines file ended, when it was read to its end with its checksum known.
+    pub end: Option<ReadEnd>,
+}
+
+/// The end of a JSON-lines file read to its end: enough for the next run to tell lines
+/// appended since from a file changed otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadEnd {
+    /// Bytes read.
+    pub size: u64,
+    /// Lines read.
+    pub lines: u64,
+    /// CRC-32 of those bytes.
+    pub crc: u32,
+    /// Whether they end with a line break: only then is an appended line a line of its own.
+    pub whole_lines: bool,
 }
 
 /// Where a document was in its file.
@@ -211,15 +227,38 @@ pub struct Record {
     pub number: u64,
     /// Byte offset in the file just after the record: where reading would resume.
     pub end: u64,
+    /// CRC-32 of the file's bytes before `end`, where known (JSON lines).
+    pub crc: Option<u32>,
 }
 
-/// Where to start reading a JSON-lines file that an interrupted run committed in part.
+/// Where to start reading a JSON-lines file that a run indexed in part (an interrupted run,
+/// or one before lines were appended).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Resume {
     /// Byte offset of the first line not yet indexed.
     pub offset: u64,
     /// Number of the last line already read.
     pub line: u64,
+    /// CRC-32 of the bytes before `offset`, if known: reading on then knows the whole file's.
+    pub crc: Option<u32>,
+}
+
+/// CRC-32 of the first `len` bytes of the file at `path`; `None` if it is shorter or cannot
+/// be read. Reads in large blocks: this is the price of recognising an append to a big file.
+pub fn prefix_crc(path: &Path, len: u64) -> Option<u32> {
+    let mut file = File::open(path).ok()?.take(len);
+    let mut hasher = crc32fast::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut read = 0u64;
+    loop {
+        let n = file.read(&mut buf).ok()?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        read += n as u64;
+    }
+    (read == len).then(|| hasher.finalize())
 }
 
 /// What the receiver of documents tells the reader.
@@ -250,7 +289,7 @@ pub fn read_file(
     };
     if file.format == Format::JsonLines {
         let mut reader = BufReader::new(File::open(&file.path).map_err(unreadable)?);
-        let start = resume.unwrap_or(Resume { offset: 0, line: 0 });
+        let start = resume.unwrap_or(Resume { offset: 0, line: 0, crc: Some(0) });
         if start.offset > 0 {
             reader.seek(SeekFrom::Start(start.offset)).map_err(unreadable)?;
         }
@@ -268,7 +307,7 @@ pub fn read_file(
     })?;
     report.warnings.extend(decoded.note());
     let text = decoded.into_text();
-    let whole = Record { number: 0, end: bytes.len() as u64 };
+    let whole = Record { number: 0, end: bytes.len() as u64, crc: None };
     match file.format {
         Format::Text => {
             stamp(document::parse_text(&text, &file.key, &stem), whole, &mut report);
@@ -284,7 +323,7 @@ pub fn read_file(
                     match item {
                         Ok((doc, warning)) => {
                             report.warnings.extend(warning.map(|w| format!("item {}: {w}", i + 1)));
-                            let record = Record { number: i as u64 + 1, end: whole.end };
+                            let record = Record { number: i as u64 + 1, ..whole };
                             if stamp(doc, record, &mut report) == Next::Stop {
                                 break;
                             }
@@ -299,7 +338,7 @@ pub fn read_file(
             // A .json file that is really JSON lines is common enough to accept.
             Err(problem) if text.lines().filter(|l| !l.trim().is_empty()).count() > 1 => {
                 let before = report.documents;
-                let start = Resume { offset: 0, line: 0 };
+                let start = Resume { offset: 0, line: 0, crc: None };
                 read_json_lines(text.as_bytes(), &file.key, start, &mut report, &mut stamp).map_err(unreadable)?;
                 if report.documents == before {
                     return Err(SkipReason::Malformed { message: problem.0 });
@@ -336,20 +375,31 @@ fn read_json_lines(
 ) -> std::io::Result<()> {
     let mut buf = Vec::new();
     let (mut line_no, mut offset) = (start.line, start.offset);
+    // The checksum of everything before `offset`, carried on line by line (CRC-32 can go on
+    // from a known value), so a commit inside the file and the end both know theirs.
+    let mut hasher = start.crc.map(|crc| crc32fast::Hasher::new_with_initial_len(crc, start.offset));
+    let mut whole_lines = true;
     loop {
         buf.clear();
         let read = reader.read_until(b'\n', &mut buf)?;
         if read == 0 {
+            report.end = hasher.map(|h| ReadEnd { size: offset, lines: line_no, crc: h.finalize(), whole_lines });
             return Ok(());
         }
         line_no += 1;
         offset += read as u64;
+        whole_lines = buf.ends_with(b"\n");
+        if let Some(h) = &mut hasher {
+            h.update(&buf);
+        }
         let line = String::from_utf8_lossy(&buf);
         match document::parse_json_line(&line, key, line_no as usize) {
             None => {}
             Some(Ok((doc, warning))) => {
                 report.warnings.extend(warning);
-                if stamp(doc, Record { number: line_no, end: offset }, report) == Next::Stop {
+                let record =
+                    Record { number: line_no, end: offset, crc: hasher.as_ref().map(|h| h.clone().finalize()) };
+                if stamp(doc, record, report) == Next::Stop {
                     return Ok(());
                 }
             }
@@ -460,23 +510,46 @@ mod tests {
     fn json_lines_resume_at_an_offset_and_count_lines_on() {
         let dir = tempfile::tempdir().unwrap();
         let lines = ["{\"id\":\"1\",\"text\":\"x\"}\n", "{\"id\":\"2\",\"text\":\"y\"}\n", "{\"text\":\"z\"}\n"];
-        write(dir.path(), "d.jsonl", lines.concat().as_bytes());
+        let whole = lines.concat();
+        write(dir.path(), "d.jsonl", whole.as_bytes());
         let file = &files(dir.path())[0];
         let mut seen = Vec::new();
-        let resume = Resume { offset: lines[0].len() as u64, line: 1 };
+        let first = lines[0].len();
+        let resume = Resume { offset: first as u64, line: 1, crc: Some(crc32fast::hash(&whole.as_bytes()[..first])) };
         let report = read_file(file, 1 << 20, Some(resume), &mut |d, r| {
             seen.push((d.id, r));
             Next::More
         })
         .unwrap();
         assert_eq!(report.documents, 2);
-        let ends = [(lines[0].len() + lines[1].len()) as u64, lines.concat().len() as u64];
-        assert_eq!(seen[0], ("2".to_string(), Record { number: 2, end: ends[0] }));
+        let ends = [first + lines[1].len(), whole.len()];
+        let crc_to = |end: usize| Some(crc32fast::hash(&whole.as_bytes()[..end]));
+        assert_eq!(seen[0], ("2".to_string(), Record { number: 2, end: ends[0] as u64, crc: crc_to(ends[0]) }));
         assert!(seen[1].0.ends_with("d.jsonl#3"), "{:?}", seen[1]);
-        assert_eq!(seen[1].1, Record { number: 3, end: ends[1] });
+        assert_eq!(seen[1].1, Record { number: 3, end: ends[1] as u64, crc: crc_to(ends[1]) });
+        // The checksum went on from the resumed one to the whole file's.
+        let end =
+            ReadEnd { size: whole.len() as u64, lines: 3, crc: crc32fast::hash(whole.as_bytes()), whole_lines: true };
+        assert_eq!(report.end, Some(end));
         // Resumed at the very end: nothing new, and that is not an empty file.
-        let at_end = Resume { offset: ends[1], line: 3 };
-        assert!(read_file(file, 1 << 20, Some(at_end), &mut |_, _| Next::More).is_ok());
+        let at_end = Resume { offset: ends[1] as u64, line: 3, crc: None };
+        let report = read_file(file, 1 << 20, Some(at_end), &mut |_, _| Next::More).unwrap();
+        assert_eq!(report.end, None, "no checksum to go on from");
+    }
+
+    #[test]
+    fn a_json_lines_prefix_checksum_matches_reading_the_file_and_knows_a_cut_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "{\"id\":\"1\",\"text\":\"x\"}\n{\"id\":\"2\",\"text\":\"y\"}";
+        write(dir.path(), "d.jsonl", text.as_bytes());
+        let file = &files(dir.path())[0];
+        let (report, docs) = read(file);
+        let end = report.unwrap().end.unwrap();
+        assert_eq!(docs.len(), 2);
+        assert_eq!((end.size, end.lines, end.whole_lines), (text.len() as u64, 2, false));
+        assert_eq!(prefix_crc(&file.path, end.size), Some(end.crc));
+        assert_eq!(prefix_crc(&file.path, 10), Some(crc32fast::hash(&text.as_bytes()[..10])));
+        assert_eq!(prefix_crc(&file.path, end.size + 1), None, "the file is shorter");
     }
 
     #[test]

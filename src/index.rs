@@ -60,6 +60,23 @@ pub(crate) struct PartialFile {
     pub offset: u64,
     /// Lines read up to `offset`.
     pub line: u64,
+    /// CRC-32 of the bytes before `offset` (absent in indexes of older versions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub crc: Option<u32>,
+}
+
+/// A big JSON-lines file indexed to its end: the next run reads only lines appended since
+/// (see [`crate::sync`]), once the checksum of the first `size` bytes still matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct IndexedEnd {
+    /// The file's fingerprint when it was read.
+    pub fingerprint: u64,
+    /// Bytes indexed (ending with a line break).
+    pub size: u64,
+    /// Lines in them.
+    pub lines: u64,
+    /// Their CRC-32.
+    pub crc: u32,
 }
 
 /// What a sync leaves for the next one, committed atomically with the documents.
@@ -72,6 +89,9 @@ pub(crate) struct SyncState {
     /// again when other files change, since the winner may be gone.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub shadowed: BTreeMap<String, u64>,
+    /// Big JSON-lines files indexed to their end, by stored path.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ends: BTreeMap<String, IndexedEnd>,
 }
 
 /// A commit's payload: the stamp and the sync state.

@@ -1,5 +1,6 @@
 //! Incremental indexing of files: add new files, re-index changed ones (by size + mtime),
-//! remove documents of files that disappeared, skip bad files with a reason, settle repeated
+//! read only the appended lines of a big JSON-lines file that grew, remove documents of files
+//! that disappeared, skip bad files with a reason, settle repeated
 //! ids by a fixed rule, and commit in batches (inside big JSON-lines files too) so an
 //! interrupted run keeps what it committed and the next run resumes there.
 
@@ -10,17 +11,21 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 use tantivy::Term;
 
-use crate::corpus::{self, Found, Next, Record, Resume, SkipReason, SourceFile};
+use crate::corpus::{self, Found, Next, ReadEnd, Record, Resume, SkipReason, SourceFile};
 use crate::document::{Document, Format};
 use crate::error::{Error, Result};
 use crate::ids::{IdRegistry, Origin, Placement};
-use crate::index::{Index, PartialFile, SyncState};
+use crate::index::{Index, IndexedEnd, PartialFile, SyncState};
 use crate::writer::DocWriter;
 
 /// Default largest file read whole (`.jsonl` files are streamed and exempt).
 pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 << 20;
 /// Commit after this many bytes of input, so a killed run loses at most one batch.
 const COMMIT_EVERY_BYTES: u64 = 64 << 20;
+/// JSON-lines files from this size on have their indexed end kept, so lines appended to them
+/// are read alone; a smaller file is read again whole, which costs about what checking its
+/// checksum would, and keeps the commit payload small for folders of many small files.
+const MIN_APPENDABLE_BYTES: u64 = 1 << 20;
 
 /// Options for [`Index::sync`].
 #[derive(Debug, Clone)]
@@ -167,6 +172,9 @@ pub(crate) enum Task {
     Recheck,
     /// Committed in part by an interrupted run: read on from there.
     Resume(Resume),
+    /// Grew by whole lines since it was indexed to its end (the checksum of what was indexed
+    /// still matches): only the lines after that are read.
+    Append(Resume),
 }
 
 /// One writing run of a sync.
@@ -182,6 +190,8 @@ struct Run<'a> {
     /// Fingerprints of every file walked, for the shadowed list.
     fingerprints: HashMap<String, u64>,
     shadowed: BTreeMap<String, u64>,
+    /// Indexed ends of big JSON-lines files, kept up to date file by file.
+    ends: BTreeMap<String, IndexedEnd>,
     /// The error that stopped the run, if any.
     failed: Option<Error>,
 }
@@ -198,6 +208,12 @@ impl Index {
         for (key, fingerprint) in &state.shadowed {
             known.entry(key.clone()).or_insert(*fingerprint);
         }
+        // After an append, a file's documents carry two fingerprints; its end has the latest.
+        for (key, end) in &state.ends {
+            if let Some(known) = known.get_mut(key) {
+                *known = end.fingerprint;
+            }
+        }
         let Plan { files, seen, removed, todo } =
             plan(roots, Some(&self.path), &known, &state, options, &mut report, progress);
 
@@ -207,7 +223,13 @@ impl Index {
         let ids = IdRegistry::new(self.fields, &self.reader.searcher())?;
         let fingerprints = files.iter().map(|f| (f.key.clone(), f.fingerprint)).collect();
         let mut shadowed = state.shadowed.clone();
-        shadowed.retain(|key, _| seen.contains(key) && !todo.iter().any(|(f, _)| &f.key == key));
+        shadowed.retain(|key, _| seen.contains(key) && !todo.iter().any(|(f, t)| &f.key == key && !appends(t)));
+        // An appended file's earlier records are not read again: those shadowed stay so.
+        for (file, _) in todo.iter().filter(|(_, t)| appends(t)) {
+            if let Some(fingerprint) = shadowed.get_mut(&file.key) {
+                *fingerprint = file.fingerprint;
+            }
+        }
         let mut run = Run {
             index: self,
             writer,
@@ -218,6 +240,7 @@ impl Index {
             since_commit: 0,
             fingerprints,
             shadowed,
+            ends: state.ends.clone(),
             failed: None,
         };
         if let Err(e) = run.all(&removed, &todo) {
@@ -304,9 +327,11 @@ pub(crate) fn plan(
     for file in &files {
         let partial = state.partial.as_ref().filter(|p| p.key == file.key && p.fingerprint == file.fingerprint);
         if let Some(p) = partial {
-            todo.push((file.clone(), Task::Resume(Resume { offset: p.offset, line: p.line })));
+            todo.push((file.clone(), Task::Resume(Resume { offset: p.offset, line: p.line, crc: p.crc })));
         } else if known.get(&file.key) == Some(&file.fingerprint) {
             unchanged.push(file);
+        } else if let Some(from) = appended(file, state.ends.get(&file.key)) {
+            todo.push((file.clone(), Task::Append(from)));
         } else {
             let task = if known.contains_key(&file.key) { Task::Changed } else { Task::New };
             todo.push((file.clone(), task));
@@ -330,13 +355,36 @@ pub(crate) fn plan(
     Plan { files, seen, removed, todo }
 }
 
+fn appends(task: &Task) -> bool {
+    matches!(task, Task::Append(_))
+}
+
+/// Where to read on in `file` if it only grew by lines after its indexed `end`: it is at least
+/// as long and its first `end.size` bytes have the same checksum.
+fn appended(file: &SourceFile, end: Option<&IndexedEnd>) -> Option<Resume> {
+    let end = end?;
+    let grew = file.format == Format::JsonLines && file.size >= end.size;
+    (grew && corpus::prefix_crc(&file.path, end.size) == Some(end.crc)).then_some(Resume {
+        offset: end.size,
+        line: end.lines,
+        crc: Some(end.crc),
+    })
+}
+
+/// The end of `file` worth keeping after it was read to `end`: a big JSON-lines file whose
+/// bytes end with a line break.
+pub(crate) fn indexed_end(file: &SourceFile, end: Option<ReadEnd>) -> Option<IndexedEnd> {
+    let end = end.filter(|e| e.whole_lines && e.size >= MIN_APPENDABLE_BYTES)?;
+    Some(IndexedEnd { fingerprint: file.fingerprint, size: end.size, lines: end.lines, crc: end.crc })
+}
+
 impl SyncReport {
     /// Counts a file read by `task` (added, updated or, for a recheck, unchanged) and its bad
     /// records.
     pub(crate) fn count_read(&mut self, task: Task, file: &corpus::FileReport) {
         match task {
             Task::New | Task::Resume(_) => self.added += 1,
-            Task::Changed => self.updated += 1,
+            Task::Changed | Task::Append(_) => self.updated += 1,
             Task::Recheck => self.unchanged += 1,
         }
         self.bad_records += file.bad_records;
@@ -359,7 +407,7 @@ pub(crate) fn repeat_warning(id: &str, loser: &Origin, winner: &Origin) -> (Stri
 /// Bytes still to read of a to-do file.
 pub(crate) fn remaining_bytes(file: &SourceFile, task: Task) -> u64 {
     match task {
-        Task::Resume(r) => file.size.saturating_sub(r.offset),
+        Task::Resume(r) | Task::Append(r) => file.size.saturating_sub(r.offset),
         _ => file.size,
     }
 }
@@ -380,6 +428,7 @@ impl Run<'_> {
     fn all(&mut self, removed: &[String], todo: &[(SourceFile, Task)]) -> Result<()> {
         // Deletions first: an id moving from a removed file to a new one is then not a repeat.
         for key in removed {
+            self.ends.remove(key);
             self.delete_path(key);
             self.report.removed += 1;
         }
@@ -403,9 +452,11 @@ impl Run<'_> {
     fn file(&mut self, file: &SourceFile, task: Task) -> Result<()> {
         let replaces = matches!(task, Task::Changed | Task::Recheck);
         let resume = match task {
-            Task::Resume(r) => Some(r),
+            Task::Resume(r) | Task::Append(r) => Some(r),
             _ => None,
         };
+        // Until it is read to its end again, the file has no end to read on from.
+        self.ends.remove(&file.key);
         let mut deleted_old = false;
         let mut read_to = resume.map_or(0, |r| r.offset);
         let mut documents = 0;
@@ -425,6 +476,9 @@ impl Run<'_> {
             Ok(file_report) => {
                 self.report.count_read(task, &file_report);
                 self.report.documents += documents;
+                if let Some(end) = indexed_end(file, file_report.end) {
+                    self.ends.insert(file.key.clone(), end);
+                }
                 for warning in file_report.warnings {
                     self.warn(&file.key, warning, ProblemKind::Warning);
                 }
@@ -498,6 +552,7 @@ impl Run<'_> {
             fingerprint: file.fingerprint,
             offset: record.end,
             line: record.number,
+            crc: record.crc,
         };
         match self.commit(Some(partial)) {
             Ok(()) => Next::More,
@@ -512,7 +567,7 @@ impl Run<'_> {
 
     /// Commits what was written, with the sync state the next run needs.
     fn commit(&mut self, partial: Option<PartialFile>) -> Result<()> {
-        let state = SyncState { partial, shadowed: self.shadowed.clone() };
+        let state = SyncState { partial, shadowed: self.shadowed.clone(), ends: self.ends.clone() };
         self.index.commit(&mut self.writer, Some(&state))?;
         self.ids.committed(&self.index.reader.searcher())?;
         self.since_commit = 0;

@@ -200,7 +200,9 @@ impl ClusterIndex {
             known.entry(key.clone()).or_insert(*fingerprint);
         }
         let mut report = SyncReport::default();
-        let local_state = SyncState { partial: state.partial.clone(), shadowed: state.shadowed.clone() };
+        // No indexed ends: a changed file is read again whole on a cluster.
+        let local_state =
+            SyncState { partial: state.partial.clone(), shadowed: state.shadowed.clone(), ends: Default::default() };
         let Plan { files, seen, removed, todo } =
             sync::plan(roots, None, &known, &local_state, options, &mut report, progress);
 
@@ -434,7 +436,7 @@ impl Run<'_> {
 
     fn file(&mut self, file: &SourceFile, task: Task) -> Result<()> {
         let resume = match task {
-            Task::Resume(r) => Some(r),
+            Task::Resume(r) | Task::Append(r) => Some(r),
             _ => None,
         };
         let file_run = if resume.is_some() { self.state.partial_run.max(1) } else { self.run };
@@ -496,6 +498,7 @@ impl Run<'_> {
                 fingerprint: file.fingerprint,
                 offset: record.end,
                 line: record.number,
+                crc: record.crc,
             };
             self.state.partial_run = file_run;
             if let Err(e) = self.commit(Some(partial)) {

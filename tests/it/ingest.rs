@@ -273,3 +273,76 @@ fn a_killed_index_run_leaves_the_last_commit_readable_and_a_rerun_completes() {
     assert_eq!(documents(&f), total);
     assert_eq!(f.search_json("编号1199").len(), 1);
 }
+
+/// `lines` JSON lines of about 330 bytes each (4,000 make 1.3 MB, past the size from which sou
+/// keeps a JSON-lines file's indexed end), numbered from `from`.
+fn json_lines(from: usize, lines: usize) -> String {
+    let filler = "Shipping routes and customs records were compared across ports. ".repeat(4);
+    (from..from + lines).map(|i| format!("{{\"id\":\"r{i}\",\"text\":\"record {i} word{i} {filler}\"}}\n")).collect()
+}
+
+fn append(f: &Fixture, rel: &str, text: &str) {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new().append(true).open(f.path(rel)).unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+}
+
+#[test]
+fn appending_lines_to_a_big_json_lines_file_reads_only_the_appended_lines() {
+    let f = Fixture::empty();
+    f.write("corpus/big.jsonl", &json_lines(0, 4000));
+    let (code, first, stderr) = report(&f, &[]);
+    assert_eq!((code, first["documents"].as_u64()), (Some(0), Some(4000)), "{stderr}");
+
+    // Two new records and a new version of an early one: the later line wins, as in a full read.
+    let added = format!("{}{}", json_lines(4000, 2), "{\"id\":\"r5\",\"text\":\"record five rewritten\"}\n");
+    append(&f, "corpus/big.jsonl", &added);
+    // Commits between the appended lines, too: each carries the checksum read so far.
+    let (_, second, stderr) = report(&f, &["--commit-every-mb", "0.0002"]);
+    assert_eq!(second["updated"].as_u64(), Some(1), "{stderr}");
+    assert_eq!(second["documents"].as_u64(), Some(3), "only the appended lines are indexed: {second}");
+    assert_eq!(second["bytes"].as_u64(), Some(added.len() as u64), "only the appended bytes are read: {second}");
+    assert_eq!(second["duplicate_ids"].as_u64(), Some(1), "{stderr}");
+    assert!(stderr.contains("corpus/big.jsonl:6") && stderr.contains("corpus/big.jsonl:4003"), "{stderr}");
+    assert_eq!(second["total_documents"].as_u64(), Some(4002));
+    assert_eq!(f.ids("word4001"), vec!["r4001"]);
+    assert_eq!(f.ids("word3999"), vec!["r3999"]);
+    assert_eq!(f.ids("rewritten"), vec!["r5"]);
+    assert!(f.ids("word5").is_empty(), "the old r5 is gone");
+
+    let (_, third, _) = report(&f, &[]);
+    assert_eq!((third["unchanged"].as_u64(), third["documents"].as_u64()), (Some(1), Some(0)), "{third}");
+}
+
+#[test]
+fn a_big_json_lines_file_changed_before_its_end_is_read_again_whole() {
+    let f = Fixture::empty();
+    let text = json_lines(0, 4000);
+    f.write("corpus/big.jsonl", &text);
+    f.index();
+    // The same length, one word changed in an early line, and a line appended.
+    let edited = text.replacen("word10 ", "wordXY ", 1) + &json_lines(4000, 1);
+    f.write("corpus/big.jsonl", &edited);
+    let (_, report, stderr) = report(&f, &[]);
+    assert_eq!(report["updated"].as_u64(), Some(1), "{stderr}");
+    assert_eq!(report["documents"].as_u64(), Some(4001), "{report}");
+    assert_eq!(report["bytes"].as_u64(), Some(edited.len() as u64));
+    assert_eq!(f.ids("wordXY"), vec!["r10"]);
+    assert!(f.ids("word10").is_empty());
+}
+
+#[test]
+fn a_line_appended_to_a_big_file_without_a_final_line_break_is_read_as_a_full_read_would() {
+    let f = Fixture::empty();
+    let text = json_lines(0, 4000);
+    f.write("corpus/big.jsonl", text.trim_end());
+    f.index();
+    // Glued to the unterminated last line, the new record makes that line malformed: a full
+    // read would not index either, so reading on from the old end must not either.
+    append(&f, "corpus/big.jsonl", "{\"id\":\"glued\",\"text\":\"glued on\"}\n");
+    let (code, report, stderr) = report(&f, &[]);
+    assert_eq!((code, report["bad_records"].as_u64()), (Some(1), Some(1)), "{stderr}");
+    assert_eq!(report["documents"].as_u64(), Some(3999), "read again whole: {report}");
+    assert!(f.ids("glued").is_empty());
+    assert!(f.ids("word3999").is_empty());
+}
