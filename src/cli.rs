@@ -570,8 +570,18 @@ fn stats(args: StatsArgs) -> Result<Outcome> {
         writeln!(out, "fields:    {}", stats.fields.join(", "))?;
         writeln!(out, "analyzer:  v{}", stats.analyzer_version)?;
         writeln!(out, "user dict: {}", stats.user_dictionary.as_deref().unwrap_or("none"))?;
+        for part in &stats.space {
+            writeln!(out, "{}", space_line(part))?;
+        }
     }
     Ok(Outcome::Success)
+}
+
+/// `  positions  1771.2 MB  grams 1500.1, zh 200.3, en 70.8`: one part of the index's bytes.
+fn space_line(part: &sou::SpacePart) -> String {
+    let mb = |bytes: u64| bytes as f64 / 1e6;
+    let fields: Vec<String> = part.fields.iter().map(|(name, bytes)| format!("{name} {:.1}", mb(*bytes))).collect();
+    format!("  {:<10}{:>9.1} MB  {}", part.part, mb(part.bytes), fields.join(", ")).trim_end().to_string()
 }
 
 fn analyze(args: AnalyzeArgs) -> Result<Outcome> {

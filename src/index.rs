@@ -167,6 +167,59 @@ pub struct Stats {
     pub analyzer_version: u32,
     /// Hash of the user dictionary, if one is used.
     pub user_dictionary: Option<String>,
+    /// Where the bytes go, largest part first (local indexes; empty for a cluster).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub space: Vec<SpacePart>,
+}
+
+/// The bytes of one kind of data in an index, over all segments.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SpacePart {
+    /// `store` (original texts), `positions`, `postings`, `terms`, `fast` (columns), `norms`
+    /// or `deletes`.
+    pub part: String,
+    /// Its bytes.
+    pub bytes: u64,
+    /// Its bytes by field, largest first (none for the store and deletes).
+    pub fields: Vec<(String, u64)>,
+}
+
+impl SpacePart {
+    fn of(part: &str, usages: &[&tantivy::space_usage::PerFieldSpaceUsage]) -> SpacePart {
+        let mut fields: BTreeMap<String, u64> = BTreeMap::new();
+        for usage in usages {
+            for field in usage.fields() {
+                *fields.entry(field.field_name().to_string()).or_default() += field.total().get_bytes();
+            }
+        }
+        let bytes = usages.iter().map(|u| u.total().get_bytes()).sum();
+        let mut fields: Vec<(String, u64)> = fields.into_iter().filter(|(_, b)| *b > 0).collect();
+        fields.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        SpacePart { part: part.to_string(), bytes, fields }
+    }
+}
+
+/// The parts of the index `searcher` reads, largest first.
+fn space_parts(searcher: &tantivy::Searcher) -> Result<Vec<SpacePart>> {
+    let usage = searcher.space_usage().map_err(|e| Error::Tantivy(e.into()))?;
+    let segments = usage.segments();
+    let per_field =
+        |pick: fn(&tantivy::space_usage::SegmentSpaceUsage) -> &tantivy::space_usage::PerFieldSpaceUsage| {
+            segments.iter().map(pick).collect::<Vec<_>>()
+        };
+    let whole = |part: &str, bytes: u64| SpacePart { part: part.to_string(), bytes, fields: Vec::new() };
+    let mut parts = vec![
+        whole("store", segments.iter().map(|s| s.store().total().get_bytes()).sum()),
+        SpacePart::of("positions", &per_field(|s| s.positions())),
+        SpacePart::of("postings", &per_field(|s| s.postings())),
+        SpacePart::of("terms", &per_field(|s| s.termdict())),
+        SpacePart::of("fast", &per_field(|s| s.fast_fields())),
+        SpacePart::of("norms", &per_field(|s| s.fieldnorms())),
+        whole("deletes", segments.iter().map(|s| s.deletes().get_bytes()).sum()),
+    ];
+    parts.retain(|p| p.bytes > 0);
+    parts.sort_by_key(|p| std::cmp::Reverse(p.bytes));
+    Ok(parts)
 }
 
 fn is_index_dir(path: &Path) -> bool {
@@ -588,6 +641,7 @@ impl Index {
             fields: schema.fields().map(|(_, entry)| entry.name().to_string()).collect(),
             analyzer_version: self.stamp.analyzer,
             user_dictionary: self.stamp.dictionary.clone(),
+            space: space_parts(&searcher)?,
         })
     }
 }

@@ -364,6 +364,7 @@ impl ClusterIndex {
             fields,
             analyzer_version: ANALYZER_VERSION,
             user_dictionary: ClusterStamp::of_mapping(&mapping).and_then(|stamp| stamp.dictionary),
+            space: Vec::new(),
         })
     }
 

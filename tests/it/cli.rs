@@ -150,6 +150,24 @@ fn stats_reports_documents() {
 }
 
 #[test]
+fn stats_say_where_the_bytes_go() {
+    let f = Fixture::standard();
+    f.index();
+    let out = f.sou(&["stats", "--json"]).output().unwrap();
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let parts = stats["space"].as_array().unwrap();
+    let bytes_of = |name: &str| parts.iter().find(|p| p["part"] == name).and_then(|p| p["bytes"].as_u64());
+    assert!(bytes_of("store").unwrap() > 0 && bytes_of("positions").unwrap() > 0, "{parts:?}");
+    // The parts are the index's files, so they cannot add up to more than the folder.
+    let sum: u64 = parts.iter().map(|p| p["bytes"].as_u64().unwrap()).sum();
+    assert!(sum <= stats["size_bytes"].as_u64().unwrap(), "{sum} > {}", stats["size_bytes"]);
+    let positions = parts.iter().find(|p| p["part"] == "positions").unwrap();
+    let fields: Vec<&str> = positions["fields"].as_array().unwrap().iter().map(|f| f[0].as_str().unwrap()).collect();
+    assert!(fields.contains(&"grams") && fields.contains(&"en"), "{fields:?}");
+    f.sou(&["stats"]).assert().success().stdout(contains("  positions"));
+}
+
+#[test]
 fn index_summary_goes_to_stderr_and_json_report_to_stdout() {
     let f = Fixture::standard();
     let out = f.sou(&["index", "--json"]).output().unwrap();
