@@ -580,7 +580,7 @@ fn stats(args: StatsArgs) -> Result<Outcome> {
 /// `  positions  1771.2 MB  grams 1500.1, zh 200.3, en 70.8`: one part of the index's bytes.
 fn space_line(part: &sou::SpacePart) -> String {
     let mb = |bytes: u64| bytes as f64 / 1e6;
-    let fields: Vec<String> = part.fields.iter().map(|(name, bytes)| format!("{name} {:.1}", mb(*bytes))).collect();
+    let fields: Vec<String> = part.fields.iter().map(|f| format!("{} {:.1}", f.field, mb(f.bytes))).collect();
     format!("  {:<10}{:>9.1} MB  {}", part.part, mb(part.bytes), fields.join(", ")).trim_end().to_string()
 }
 

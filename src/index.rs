@@ -181,7 +181,16 @@ pub struct SpacePart {
     /// Its bytes.
     pub bytes: u64,
     /// Its bytes by field, largest first (none for the store and deletes).
-    pub fields: Vec<(String, u64)>,
+    pub fields: Vec<FieldBytes>,
+}
+
+/// The bytes of one field in a [`SpacePart`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldBytes {
+    /// The field's name.
+    pub field: String,
+    /// Its bytes.
+    pub bytes: u64,
 }
 
 impl SpacePart {
@@ -193,8 +202,9 @@ impl SpacePart {
             }
         }
         let bytes = usages.iter().map(|u| u.total().get_bytes()).sum();
-        let mut fields: Vec<(String, u64)> = fields.into_iter().filter(|(_, b)| *b > 0).collect();
-        fields.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let mut fields: Vec<FieldBytes> =
+            fields.into_iter().filter(|(_, b)| *b > 0).map(|(field, bytes)| FieldBytes { field, bytes }).collect();
+        fields.sort_by(|a, b| b.bytes.cmp(&a.bytes).then_with(|| a.field.cmp(&b.field)));
         SpacePart { part: part.to_string(), bytes, fields }
     }
 }

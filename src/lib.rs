@@ -94,7 +94,7 @@ pub use error::{Error, Result};
 pub use eval::{
     EvalReport, Qrels, QueryLine, QueryScores, evaluate, mrr_at, ndcg_at, read_queries, read_queries_lenient, recall_at,
 };
-pub use index::{Batch, DEFAULT_WRITER_MEMORY, Index, OpenOptions, Rebuild, SpacePart, Stats};
+pub use index::{Batch, DEFAULT_WRITER_MEMORY, FieldBytes, Index, OpenOptions, Rebuild, SpacePart, Stats};
 pub use search::{
     AUTO_ANY_TERMS, FieldHighlights, Hit, MarkedDocument, MatchedPart, Query, SearchResults, Searchable, Snippets,
     SortBy,

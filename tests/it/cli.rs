@@ -162,7 +162,8 @@ fn stats_say_where_the_bytes_go() {
     let sum: u64 = parts.iter().map(|p| p["bytes"].as_u64().unwrap()).sum();
     assert!(sum <= stats["size_bytes"].as_u64().unwrap(), "{sum} > {}", stats["size_bytes"]);
     let positions = parts.iter().find(|p| p["part"] == "positions").unwrap();
-    let fields: Vec<&str> = positions["fields"].as_array().unwrap().iter().map(|f| f[0].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        positions["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap()).collect();
     assert!(fields.contains(&"grams") && fields.contains(&"en"), "{fields:?}");
     f.sou(&["stats"]).assert().success().stdout(contains("  positions"));
 }
