@@ -518,8 +518,10 @@ impl Index {
             tantivy::TantivyError::LockFailure(..) => Error::Locked(self.path.clone()),
             other => other.into(),
         })?;
-        // Documents waiting for the indexing threads get half the budget again.
-        Ok(DocWriter::new(writer, memory / 2))
+        // Documents waiting for the indexing threads get a quarter of the budget again: enough
+        // to keep the threads fed (thousands of documents), not so much that the queue is what
+        // sets the peak.
+        Ok(DocWriter::new(writer, memory / 4))
     }
 
     /// Commits with the version stamp and the sync state as payload (`None`: the state of the
