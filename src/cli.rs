@@ -113,7 +113,7 @@ struct IndexArgs {
     /// Skip files larger than this many MiB (.jsonl files are streamed and exempt).
     #[arg(long, default_value_t = 64, value_name = "MIB")]
     max_file_mb: u64,
-    /// Index writer memory budget in MiB (documents waiting to be indexed get half as much again).
+    /// Index writer memory budget in MiB (documents waiting to be indexed get a quarter as much again).
     #[arg(long, default_value_t = 256, value_name = "MIB")]
     memory_mb: usize,
     /// Commit after this much input, so an interrupted run keeps what it committed.
