@@ -211,7 +211,7 @@ impl SpacePart {
 
 /// The parts of the index `searcher` reads, largest first.
 fn space_parts(searcher: &tantivy::Searcher) -> Result<Vec<SpacePart>> {
-    let usage = searcher.space_usage().map_err(|e| Error::Tantivy(e.into()))?;
+    let usage = searcher.space_usage()?;
     let segments = usage.segments();
     let per_field =
         |pick: fn(&tantivy::space_usage::SegmentSpaceUsage) -> &tantivy::space_usage::PerFieldSpaceUsage| {

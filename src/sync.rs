@@ -1,8 +1,8 @@
 //! Incremental indexing of files: add new files, re-index changed ones (by size + mtime),
 //! read only the appended lines of a big JSON-lines file that grew, remove documents of files
-//! that disappeared, skip bad files with a reason, settle repeated
-//! ids by a fixed rule, and commit in batches (inside big JSON-lines files too) so an
-//! interrupted run keeps what it committed and the next run resumes there.
+//! that disappeared, skip bad files with a reason, settle repeated ids by a fixed rule, and
+//! commit in batches (inside big JSON-lines files too) so an interrupted run keeps what it
+//! committed and the next run resumes there.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
