@@ -20,6 +20,10 @@ use crate::writer::DocWriter;
 
 /// Bumped when the schema or the meaning of stored fields changes.
 const FORMAT_VERSION: u32 = 3;
+/// The format of an index made with the pair field (`sou index --pairs`): the same fields plus
+/// the pairs, the characters without positions. Its own number, so that a sou that does not
+/// know the pair field refuses the index instead of looking for positions that are not there.
+const FORMAT_WITH_PAIRS: u32 = 4;
 /// The user dictionary is kept inside the index so queries always segment like indexing did.
 const USER_DICT_FILE: &str = "user_dict.txt";
 /// What the user dictionary's words came to in jieba's dictionary (frequencies, total), written
@@ -38,14 +42,16 @@ struct Stamp {
 }
 
 impl Stamp {
-    fn current(dictionary: Option<&str>) -> Stamp {
-        Stamp { format: FORMAT_VERSION, analyzer: ANALYZER_VERSION, dictionary: dictionary.map(stable_hash) }
+    fn current(dictionary: Option<&str>, pairs: bool) -> Stamp {
+        let format = if pairs { FORMAT_WITH_PAIRS } else { FORMAT_VERSION };
+        Stamp { format, analyzer: ANALYZER_VERSION, dictionary: dictionary.map(stable_hash) }
     }
 
     fn describe(&self) -> String {
         let dict =
             self.dictionary.as_deref().map_or("no user dictionary".to_string(), |h| format!("user dictionary {h}"));
-        format!("format {} / analyzer {} / {dict}", self.format, self.analyzer)
+        let pairs = if self.format == FORMAT_WITH_PAIRS { " (pair field)" } else { "" };
+        format!("format {}{pairs} / analyzer {} / {dict}", self.format, self.analyzer)
     }
 }
 
@@ -129,6 +135,11 @@ pub struct OpenOptions {
     /// Make commits by other processes visible automatically (a long-running server);
     /// otherwise call [`Index::reload`].
     pub reload_on_commit: bool,
+    /// Whether the index has the pair field (see `schema::Fields::pairs`): faster Chinese
+    /// words and phrases in large indexes, for a larger index and slower indexing. A new index
+    /// is made without it unless this says so; a rebuild keeps the old index's choice unless
+    /// this says otherwise; opening an index that differs is refused with the rebuild hint.
+    pub pairs: Option<bool>,
 }
 
 /// A sou index on disk.
@@ -232,6 +243,12 @@ fn space_parts(searcher: &tantivy::Searcher) -> Result<Vec<SpacePart>> {
     Ok(parts)
 }
 
+/// Whether the index at `path` has the pair field (false where no schema can be read).
+fn has_pair_field(path: &Path) -> bool {
+    let Ok(directory) = IndexDirectory::open(path) else { return false };
+    tantivy::Index::open(directory).is_ok_and(|index| index.schema().get_field("pairs").is_ok())
+}
+
 fn is_index_dir(path: &Path) -> bool {
     path.join("meta.json").is_file()
 }
@@ -329,7 +346,9 @@ impl Index {
             Some(p) => Some(read_user_dict(p)?),
             None => stored_dict.clone(),
         };
-        let expected = Stamp::current(expected_dict.as_deref());
+        let fields = schema::fields_of(&inner.schema());
+        let has_pairs = fields.is_some_and(|f| f.pairs.is_some());
+        let expected = Stamp::current(expected_dict.as_deref(), options.pairs.unwrap_or(has_pairs));
         let found = match metas.payload {
             Some(payload) => serde_json::from_str::<Stamp>(&payload).ok(),
             // tantivy's own first commit, before sou's stamped one: a run killed while
@@ -337,7 +356,6 @@ impl Index {
             None if metas.segments.is_empty() => Some(expected.clone()),
             None => None,
         };
-        let fields = schema::fields_of(&inner.schema());
         match (&found, fields) {
             (Some(found), Some(fields)) if *found == expected => {
                 let resolution = fs::read_to_string(path.join(USER_DICT_RESOLVED_FILE)).ok();
@@ -354,7 +372,16 @@ impl Index {
         let dictionary_differs = found.as_ref().is_some_and(|f| {
             f.format == expected.format && f.analyzer == expected.analyzer && f.dictionary != expected.dictionary
         });
-        let hint = if dictionary_differs && options.user_dict.is_some() {
+        let pairs_differ = found.as_ref().is_some_and(|f| {
+            f.analyzer == expected.analyzer && f.dictionary == expected.dictionary && f.format != expected.format
+        });
+        let hint = if pairs_differ && options.pairs.is_some() {
+            if options.pairs == Some(true) {
+                "`sou index --rebuild --pairs` rebuilds it with the pair field (searches keep the current index until the new one is complete)"
+            } else {
+                "`sou index --rebuild --no-pairs` rebuilds it without the pair field (searches keep the current index until the new one is complete)"
+            }
+        } else if dictionary_differs && options.user_dict.is_some() {
             "`sou index --rebuild --dict FILE` rebuilds it with that dictionary (searches keep the current index until the new one is complete)"
         } else {
             "`sou index --rebuild` rebuilds it, keeping its user dictionary (searches keep the current index until the new one is complete)"
@@ -392,10 +419,11 @@ impl Index {
             crate::directory::atomic_write(&resolved_file, resolution.as_bytes())
                 .map_err(Error::file(resolved_file))?;
         }
-        let (schema, fields) = schema::build();
+        let pairs = options.pairs.unwrap_or(false);
+        let (schema, fields) = schema::build(pairs);
         let directory = IndexDirectory::open(path).map_err(tantivy::TantivyError::from)?;
         let inner = tantivy::Index::create(directory, schema, index_settings())?;
-        let stamp = Stamp::current(dict.as_deref());
+        let stamp = Stamp::current(dict.as_deref(), pairs);
         let index = Index::assemble(path, inner, fields, segmenter, stamp, options)?;
         // An empty first commit records the stamp, so even an empty index says what built it.
         let mut writer = index.writer()?;
@@ -427,7 +455,9 @@ impl Index {
         };
         let aside = aside_path(&live, "rebuild");
         remove_leftovers(&live);
-        let build_options = OpenOptions { reload_on_commit: false, ..options.clone() };
+        // The old index's choice of the pair field, unless the options make another.
+        let pairs = options.pairs.unwrap_or_else(|| has_pair_field(&live));
+        let build_options = OpenOptions { reload_on_commit: false, pairs: Some(pairs), ..options.clone() };
         let index = Index::create_from(&aside, dict, &dict_source, build_options);
         let index = index.inspect_err(|_| {
             let _ = fs::remove_dir_all(&aside);
@@ -561,7 +591,9 @@ impl Index {
         if let Some(source) = values.source {
             out.add_text(f.source, source);
         }
-        for (field, texts) in [(f.zh, &values.zh), (f.en, &values.en), (f.grams, &values.grams)] {
+        let pairs = f.pairs.map(|pairs| (pairs, &values.grams));
+        let fields = [(f.zh, &values.zh), (f.en, &values.en), (f.grams, &values.grams)].into_iter().chain(pairs);
+        for (field, texts) in fields {
             for text in texts {
                 out.add_text(field, text);
             }

@@ -5,7 +5,7 @@ use tantivy::schema::{
 };
 
 use crate::analysis::script::ScriptCounts;
-use crate::analysis::{self, GRAMS, WORDS, ZH_WORDS};
+use crate::analysis::{self, GRAMS, PAIRS, WORDS, ZH_WORDS};
 use crate::document::Document;
 
 /// Handles to the schema's fields.
@@ -26,19 +26,27 @@ pub(crate) struct Fields {
     pub date: Field,
     pub zh: Field,
     pub en: Field,
-    /// Han characters of all text of the document, with positions: the recall field. Not stored.
+    /// Han characters of all text of the document: the recall field. With positions, unless
+    /// the index has the pair field. Not stored.
     pub grams: Field,
+    /// Adjacent pairs of the recall field's characters, with positions, in indexes made with
+    /// it (`sou index --pairs`): a string of several characters is looked up as a phrase of
+    /// the pairs covering it instead of a phrase of characters. Not stored.
+    pub pairs: Option<Field>,
 }
 
 fn text_options(analyzer: &str, stored: bool) -> TextOptions {
-    let indexing =
-        TextFieldIndexing::default().set_tokenizer(analyzer).set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    text_options_with(analyzer, stored, IndexRecordOption::WithFreqsAndPositions)
+}
+
+fn text_options_with(analyzer: &str, stored: bool, record: IndexRecordOption) -> TextOptions {
+    let indexing = TextFieldIndexing::default().set_tokenizer(analyzer).set_index_option(record);
     let options = TextOptions::default().set_indexing_options(indexing);
     if stored { options.set_stored() } else { options }
 }
 
-/// Builds the schema and returns it with its field handles.
-pub(crate) fn build() -> (Schema, Fields) {
+/// Builds the schema and returns it with its field handles; `pairs`: with the pair field.
+pub(crate) fn build(pairs: bool) -> (Schema, Fields) {
     let mut b = Schema::builder();
     let fields = Fields {
         id: b.add_text_field("id", STRING | STORED),
@@ -50,7 +58,12 @@ pub(crate) fn build() -> (Schema, Fields) {
         date: b.add_i64_field("date", NumericOptions::default().set_indexed().set_stored().set_fast()),
         zh: b.add_text_field("zh", text_options(ZH_WORDS, true)),
         en: b.add_text_field("en", text_options(WORDS, true)),
-        grams: b.add_text_field("grams", text_options(GRAMS, false)),
+        // With pairs, phrases of characters are phrases of pairs: the characters need no positions.
+        grams: match pairs {
+            true => b.add_text_field("grams", text_options_with(GRAMS, false, IndexRecordOption::WithFreqs)),
+            false => b.add_text_field("grams", text_options(GRAMS, false)),
+        },
+        pairs: pairs.then(|| b.add_text_field("pairs", text_options(PAIRS, false))),
     };
     (b.build(), fields)
 }
@@ -69,6 +82,7 @@ pub(crate) fn fields_of(schema: &Schema) -> Option<Fields> {
         zh: f("zh")?,
         en: f("en")?,
         grams: f("grams")?,
+        pairs: f("pairs"),
     })
 }
 

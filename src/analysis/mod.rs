@@ -9,7 +9,10 @@
 pub mod chinese;
 pub mod latin;
 pub mod normalize;
+mod pairs;
 pub mod script;
+
+pub(crate) use pairs::covering_pairs;
 
 use serde::Serialize;
 use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
@@ -25,6 +28,9 @@ pub(crate) const WORDS: &str = "sou_words";
 pub(crate) const ZH_WORDS: &str = "sou_zh_words";
 /// Name of the character recall analyzer (the gram field).
 pub(crate) const GRAMS: &str = "sou_grams";
+/// Name of the pair analyzer: adjacent characters of the character field (see [`pairs`]), for
+/// indexes made with the pair field.
+pub(crate) const PAIRS: &str = "sou_pairs";
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -356,12 +362,12 @@ pub fn analyze(text: &str, segmenter: &Segmenter) -> Vec<AnalyzedToken> {
 /// Registers sou's analyzers on `index`. Tantivy stores only analyzer names, so this must run
 /// on every create and open, before any indexing or querying.
 pub(crate) fn register(index: &tantivy::Index, segmenter: &Segmenter) {
-    for name in [WORDS, ZH_WORDS, GRAMS] {
+    for name in [WORDS, ZH_WORDS, GRAMS, PAIRS] {
         index.tokenizers().register(name, analyzer(name, segmenter));
     }
 }
 
-/// The analyzer registered under `name` (one of [`WORDS`], [`ZH_WORDS`], [`GRAMS`]); also what
+/// The analyzer registered under `name` (one of [`WORDS`], [`ZH_WORDS`], [`GRAMS`], [`PAIRS`]); also what
 /// a cluster index's fields are analyzed with before they are sent.
 pub(crate) fn analyzer(name: &str, segmenter: &Segmenter) -> TextAnalyzer {
     let words =
@@ -370,6 +376,7 @@ pub(crate) fn analyzer(name: &str, segmenter: &Segmenter) -> TextAnalyzer {
         WORDS => TextAnalyzer::builder(words(true)).build(),
         ZH_WORDS => TextAnalyzer::builder(words(false)).build(),
         GRAMS => TextAnalyzer::builder(GramTokenizer).build(),
+        PAIRS => TextAnalyzer::builder(pairs::PairTokenizer::default()).build(),
         other => unreachable!("no analyzer named {other}"),
     }
 }

@@ -97,6 +97,11 @@ impl Translator<'_, '_> {
                 let query = self.unnamed(inner, boost)?;
                 self.named(query, format!("{}:{label}", field.name()))
             }
+            // A cluster index has no pair field: a phrase of characters.
+            Plan::Characters(chars) => match Plan::char_phrase(chars) {
+                Some(phrase) => self.query(&phrase, boost)?,
+                None => json!({"match_none": {}}),
+            },
             Plan::All => json!({"match_all": {"boost": boost}}),
             Plan::Nothing => json!({"match_none": {}}),
         })

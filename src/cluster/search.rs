@@ -242,7 +242,7 @@ fn holds(doc: &Document, needle: &str, fields: &[TextField]) -> bool {
             TextField::Zh => doc.zh.as_str(),
             TextField::En => doc.en.as_str(),
             TextField::Source => doc.source.as_deref().unwrap_or_default(),
-            TextField::Grams => "",
+            TextField::Grams | TextField::Pairs => "",
         };
         verify::comparable(text).contains(needle)
     })

@@ -24,7 +24,7 @@ use tantivy::fastfield::AliveBitSet;
 use tantivy::fieldnorm::FieldNormReader;
 use tantivy::index::SegmentId;
 use tantivy::postings::{Postings, SegmentPostings};
-use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
+use tantivy::query::{EnableScoring, Explanation, PhraseQuery, Query, Scorer, TermQuery, Weight};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED, Term};
 
@@ -170,6 +170,9 @@ pub(crate) struct Weights {
 pub(crate) struct ChineseQuery {
     pub zh: Field,
     pub grams: Field,
+    /// The pair field, where an exact run is looked up, if the index has one (else the run is
+    /// a phrase of characters).
+    pub pairs: Option<Field>,
     pub evidence: Vec<(Evidence, Score)>,
     pub params: Params,
     /// Han runs of several words whose exact string ranks a document above any document
@@ -192,8 +195,8 @@ struct Scored {
 /// A run whose exact string ranks a document above every document without it.
 struct ExactRun {
     label: String,
-    /// Its characters in the character field, for the cell bounds.
-    chars: Vec<Term>,
+    /// The terms it is made of (its covering pairs, or its characters), for the cell bounds.
+    terms: Vec<Term>,
     phrase: Box<dyn Weight>,
     bonus: Score,
 }
@@ -235,14 +238,28 @@ impl ChineseQuery {
         let bonus: Score = scored.iter().map(|p| p.factor).sum::<Score>() + 50.0;
         let mut exact = Vec::new();
         for run in &self.exact {
-            let chars: Vec<Term> =
-                run.chars().map(|c| Term::from_field_text(self.grams, c.encode_utf8(&mut [0; 4]))).collect();
-            if chars.len() < 2 {
+            if run.chars().count() < 2 {
                 continue;
             }
-            let phrase = tantivy::query::PhraseQuery::new(chars.clone())
-                .weight(EnableScoring::disabled_from_searcher(searcher))?;
-            exact.push(ExactRun { label: exact_label(run), chars, phrase, bonus });
+            let terms: Vec<(usize, Term)> = match self.pairs {
+                Some(pairs) => {
+                    let chars: Vec<Vec<String>> = run.chars().map(|c| vec![c.to_string()]).collect();
+                    let covering = crate::analysis::covering_pairs(&chars);
+                    covering.into_iter().map(|(i, forms)| (i, Term::from_field_text(pairs, &forms[0]))).collect()
+                }
+                None => run
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| (i, Term::from_field_text(self.grams, c.encode_utf8(&mut [0; 4]))))
+                    .collect(),
+            };
+            let unscored = EnableScoring::disabled_from_searcher(searcher);
+            let phrase = match terms.as_slice() {
+                [(_, only)] => TermQuery::new(only.clone(), IndexRecordOption::Basic).weight(unscored)?,
+                _ => PhraseQuery::new_with_offset(terms.clone()).weight(unscored)?,
+            };
+            let terms = terms.into_iter().map(|(_, t)| t).collect();
+            exact.push(ExactRun { label: exact_label(run), terms, phrase, bonus });
         }
         Ok(ChineseWeight {
             zh: self.zh,
@@ -357,9 +374,9 @@ impl ChineseWeight {
             }
         }
         for run in self.exact.iter() {
-            // The exact string can only be in a cell holding each of its characters.
+            // The exact string can only be in a cell holding each of its terms.
             let mut possible = vec![true; cells];
-            for term in &run.chars {
+            for term in &run.terms {
                 for (p, share) in possible.iter_mut().zip(share(term)?.iter()) {
                     *p &= *share > 0.0;
                 }

@@ -48,6 +48,8 @@ impl Translator<'_> {
             TextField::En => f.en,
             TextField::Source => f.source,
             TextField::Grams => f.grams,
+            // A plan names the pair field only where the index has it (see `Plan::Characters`).
+            TextField::Pairs => f.pairs.unwrap_or(f.grams),
         }
     }
 
@@ -61,6 +63,7 @@ impl Translator<'_> {
         ChineseQuery {
             zh: f.zh,
             grams: f.grams,
+            pairs: f.pairs,
             evidence: plan.evidence.clone(),
             params: plan.params,
             exact: plan.exact.clone(),
@@ -128,6 +131,11 @@ impl Translator<'_> {
                     return query;
                 }
                 boxed(explain::Labeled::new(format!("{}:{label}", field.name()), query))
+            }
+            Plan::Characters(chars) => {
+                let phrase =
+                    if self.index.fields.pairs.is_some() { Plan::pair_phrase(chars) } else { Plan::char_phrase(chars) };
+                phrase.map_or_else(|| boxed(EmptyQuery), |p| self.query(&p))
             }
             Plan::All => boxed(AllQuery),
             Plan::Nothing => boxed(EmptyQuery),

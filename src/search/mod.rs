@@ -478,28 +478,23 @@ impl Builder<'_> {
 
     /// The run as a sequence of characters in the recall field: exactly where it occurs.
     fn gram_query(run: &str) -> Option<Plan> {
-        let chars: Vec<(usize, String)> = run
-            .chars()
-            .filter(|&c| !script::is_gram_transparent(c))
-            .enumerate()
-            .map(|(i, c)| (i, c.to_string()))
-            .collect();
-        let label = format!("\"{run}\"");
         // A character with a second reading (於 / 于, 乾 / 干): either form at its place. The
         // index holds both where the text has the first, so this finds 关于 for 關於 and back.
         let readings = if script::has_han(run) { normalize::readings(run) } else { Vec::new() };
-        if readings.is_empty() {
-            return Plan::phrase(TextField::Grams, &chars).map(|q| labeled(TextField::Grams, &label, q));
-        }
-        let terms = chars
-            .iter()
+        let chars: Vec<Vec<String>> = run
+            .chars()
+            .filter(|&c| !script::is_gram_transparent(c))
+            .enumerate()
             .map(|(i, c)| {
-                let mut forms = vec![c.clone()];
-                forms.extend(readings.iter().filter(|(j, _)| j == i).map(|(_, r)| r.to_string()));
-                (*i, forms)
+                let mut forms = vec![c.to_string()];
+                forms.extend(readings.iter().filter(|(j, _)| *j == i).map(|(_, r)| r.to_string()));
+                forms
             })
             .collect();
-        Some(labeled(TextField::Grams, &label, Plan::Phrase { field: TextField::Grams, terms }))
+        if chars.is_empty() {
+            return None;
+        }
+        Some(labeled(TextField::Grams, &format!("\"{run}\""), Plan::Characters(chars)))
     }
 
     /// An unquoted Han run: its words (all, or any in any-term mode) in the word fields, or the

@@ -20,6 +20,8 @@ pub(crate) enum TextField {
     Source,
     /// The character (recall) field.
     Grams,
+    /// Adjacent pairs of the character field's characters, with positions.
+    Pairs,
 }
 
 impl TextField {
@@ -31,6 +33,7 @@ impl TextField {
             TextField::En => "en",
             TextField::Source => "source",
             TextField::Grams => "grams",
+            TextField::Pairs => "pairs",
         }
     }
 }
@@ -82,6 +85,10 @@ pub(crate) enum Plan {
     Verified { inner: Box<Plan>, needle: String, fields: Vec<TextField> },
     /// The part, named `field:label` in explanations.
     Labeled { field: TextField, label: String, inner: Box<Plan> },
+    /// Characters in sequence, several forms at a position being alternatives: exactly the
+    /// documents holding the string. BM25 of the phrase's frequency; each backend looks it up
+    /// as its fields allow ([`Plan::char_phrase`] or [`Plan::pair_phrase`]).
+    Characters(Vec<Vec<String>>),
     /// Every document, scoring 1.
     All,
     /// No document.
@@ -106,6 +113,21 @@ impl Plan {
         }
     }
 
+    /// Characters in sequence as a phrase of the character field.
+    pub(crate) fn char_phrase(chars: &[Vec<String>]) -> Option<Plan> {
+        sequence(TextField::Grams, chars.iter().cloned().enumerate().collect())
+    }
+
+    /// Characters in sequence as a phrase of the pairs that cover them (see
+    /// [`crate::analysis::covering_pairs`]), which matches exactly where the characters do; one
+    /// character is looked up in the character field.
+    pub(crate) fn pair_phrase(chars: &[Vec<String>]) -> Option<Plan> {
+        match chars {
+            [] | [_] => Plan::char_phrase(chars),
+            _ => sequence(TextField::Pairs, crate::analysis::covering_pairs(chars)),
+        }
+    }
+
     /// The part boosted (unchanged for a factor of 1).
     pub(crate) fn boosted(self, by: f32) -> Plan {
         if by == 1.0 { self } else { Plan::Boost(Box::new(self), by) }
@@ -118,6 +140,16 @@ impl Plan {
             1 => plans.pop(),
             _ => Some(Plan::Bool(plans.into_iter().map(|p| (occur, p)).collect())),
         }
+    }
+}
+
+/// Terms at positions as a plan: one term alone needs no positions (and tantivy's phrase wants
+/// two).
+fn sequence(field: TextField, terms: Vec<(usize, Vec<String>)>) -> Option<Plan> {
+    match terms.as_slice() {
+        [] => None,
+        [(_, forms)] if forms.len() == 1 => Some(Plan::term(field, &forms[0])),
+        _ => Some(Plan::Phrase { field, terms }),
     }
 }
 

@@ -456,12 +456,28 @@ fn han_runs(docs: &[Document]) -> Vec<Vec<char>> {
     runs
 }
 
+/// An index of `docs`, with the pair field or without.
+fn index_with_layout(docs: Vec<Document>, pairs: bool) -> (tempfile::TempDir, Index) {
+    let dir = tempfile::tempdir().unwrap();
+    let options = crate::OpenOptions { pairs: Some(pairs), ..Default::default() };
+    let index = Index::create_with(dir.path().join("i"), options).unwrap();
+    index.add_documents(docs).unwrap();
+    (dir, index)
+}
+
 #[test]
 fn chinese_recall_is_complete_and_phrases_are_exact() {
+    recall_is_complete_and_phrases_are_exact(false);
+}
+
+#[test]
+fn chinese_recall_is_complete_and_phrases_are_exact_with_the_pair_field() {
+    recall_is_complete_and_phrases_are_exact(true);
+}
+
+fn recall_is_complete_and_phrases_are_exact(pairs: bool) {
     let docs = bundled_corpus();
-    let dir = tempfile::tempdir().unwrap();
-    let index = Index::create(dir.path().join("i")).unwrap();
-    index.add_documents(docs.clone()).unwrap();
+    let (_dir, index) = index_with_layout(docs.clone(), pairs);
     let texts: Vec<(String, String)> = docs.iter().map(|d| (d.id.clone(), han_text(d))).collect();
     let runs = han_runs(&docs);
     let containing = |needle: &str| -> BTreeSet<String> {
@@ -557,10 +573,17 @@ fn the_exact_string_ranks_first() {
 
 #[test]
 fn documents_holding_the_exact_query_string_rank_above_the_rest() {
+    exact_string_holders_rank_first(false);
+}
+
+#[test]
+fn documents_holding_the_exact_query_string_rank_above_the_rest_with_the_pair_field() {
+    exact_string_holders_rank_first(true);
+}
+
+fn exact_string_holders_rank_first(pairs: bool) {
     let docs = bundled_corpus();
-    let dir = tempfile::tempdir().unwrap();
-    let index = Index::create(dir.path().join("i")).unwrap();
-    index.add_documents(docs.clone()).unwrap();
+    let (_dir, index) = index_with_layout(docs.clone(), pairs);
     let texts: std::collections::HashMap<String, String> = docs.iter().map(|d| (d.id.clone(), han_text(d))).collect();
     let runs = han_runs(&docs);
     let config = ProptestConfig { cases: cases(200), failure_persistence: None, ..ProptestConfig::default() };
@@ -577,6 +600,57 @@ fn documents_holding_the_exact_query_string_rank_above_the_rest() {
         prop_assert!(holds[first_without..].iter().all(|h| !h), "{needle}: {hits:?} {holds:?}");
         prop_assert!(holds.iter().any(|h| *h), "{needle} finds the document it came from");
     });
+}
+
+#[test]
+fn the_pair_field_finds_what_phrases_of_characters_find() {
+    // The bundled corpus, and texts where the character field holds two tokens at a place: a
+    // second reading (於 / 于), a character converted alone (畫 in 計畫), a conversion-table word.
+    let mut docs = bundled_corpus();
+    for (id, text) in
+        [("reading", "关於此事的报告，乾燥的天气"), ("variant", "流感疫苗接種計畫正式開跑"), ("table", "他打壞了車")]
+    {
+        docs.push(Document::new(id, "t").with_text(text));
+    }
+    let (_p, pairs) = index_with_layout(docs.clone(), true);
+    let (_c, chars) = index_with_layout(docs.clone(), false);
+    let answers = |index: &Index, query: &str| {
+        let results = index.search(&Query::new(query).limit(1000)).unwrap();
+        (results.total, results.hits.into_iter().map(|h| h.id).collect::<BTreeSet<_>>())
+    };
+    let mut queries: Vec<String> =
+        ["關於", "关于此事", "\"關於此事\"", "畫", "計畫", "\"接種計畫\"", "打坏", "\"打坏了车\"", "乾燥 报告"]
+            .iter()
+            .map(|q| q.to_string())
+            .collect();
+    // Every string of one to five characters at every fifth place of the corpus's Han runs.
+    for run in han_runs(&docs) {
+        for start in (0..run.len()).step_by(5) {
+            for len in 1..=5.min(run.len() - start) {
+                let piece: String = run[start..start + len].iter().collect();
+                queries.push(format!("\"{piece}\""));
+                queries.push(piece);
+            }
+        }
+    }
+    assert!(queries.len() > 1000, "{}", queries.len());
+    for query in &queries {
+        assert_eq!(answers(&pairs, query), answers(&chars, query), "{query}");
+    }
+    assert!(pairs.stats().unwrap().fields.contains(&"pairs".to_string()));
+    assert!(!chars.stats().unwrap().fields.contains(&"pairs".to_string()));
+}
+
+#[test]
+fn a_quoted_string_never_runs_from_one_text_into_the_next_with_the_pair_field() {
+    // Title and body are two values of the character field: a pair spans two positions, so
+    // the body starts where it does among the characters, not one place early.
+    let docs = vec![Document::new("a", "环球周刊").with_text("美国发布报告")];
+    let (_d, index) = index_with_layout(docs, true);
+    assert!(ids(&index, "\"周刊美国\"").is_empty());
+    assert!(ids(&index, "\"刊美\"").is_empty());
+    assert_eq!(ids(&index, "\"环球周刊\""), vec!["a"]);
+    assert_eq!(ids(&index, "\"美国发布\""), vec!["a"]);
 }
 
 mod fuzz {

@@ -252,6 +252,31 @@ fn a_rebuild_keeps_the_user_dictionary_unless_told_otherwise() {
 }
 
 #[test]
+fn the_pair_field_is_chosen_when_an_index_is_made_and_kept_by_a_rebuild() {
+    let f = Fixture::empty();
+    f.write("corpus/a.txt", "报告\n\n最高人民法院发布年度报告。\n");
+    let fields = |f: &Fixture| {
+        let out = f.sou(&["stats", "--json"]).output().unwrap();
+        let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        stats["fields"].as_array().unwrap().iter().any(|name| name == "pairs")
+    };
+    f.sou(&["index", "-q", "--pairs"]).assert().success();
+    assert!(fields(&f));
+    assert_eq!(f.ids("\"人民法院\""), vec!["corpus/a.txt"]);
+    // Later runs keep the choice; a plain rebuild too.
+    f.sou(&["index", "-q"]).assert().success();
+    f.sou(&["index", "-q", "--rebuild"]).assert().success();
+    assert!(fields(&f), "a plain --rebuild keeps the pair field");
+    f.sou(&["index", "-q", "--rebuild", "--no-pairs"]).assert().success();
+    assert!(!fields(&f));
+    assert_eq!(f.ids("\"人民法院\""), vec!["corpus/a.txt"]);
+    // Asking for pairs on an index without them says how to get them, and changes nothing.
+    f.sou(&["index", "-q", "--pairs"]).assert().code(2).stderr(contains("sou index --rebuild --pairs"));
+    assert!(!fields(&f));
+    f.sou(&["index", "-q", "--no-pairs"]).assert().code(2).stderr(contains("--rebuild"));
+}
+
+#[test]
 fn dates_from_year_1_to_9999_round_trip_and_others_are_warned_about() {
     let f = Fixture::empty();
     f.write(
