@@ -6,7 +6,8 @@
 //!
 //! `SOU_SCALE_MB` picks the sizes (default `100,1000,3000`). `SOU_SCALE_QUERIES_ONLY=1` keeps
 //! the indexes of an earlier run (same analyzer version) and measures only the queries, to
-//! compare query code on the same data.
+//! compare query code on the same data. `SOU_SCALE_PAIRS=1` builds the indexes with the pair
+//! field (`sou index --pairs`), beside the default ones (`index-pairs/`, `scale-pairs.png`).
 
 use std::fs::{self, File};
 use std::io::{BufRead, BufReader, BufWriter, Read as _, Write};
@@ -349,6 +350,8 @@ pub fn scale_section(data: &Path) {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
+    let pairs = std::env::var_os("SOU_SCALE_PAIRS").is_some();
+    let layout: &[&str] = if pairs { &["--pairs"] } else { &[] };
     let started = Instant::now();
     let pool = pool(data);
     let paragraph: String = json_lines(&data.join("lecard/queries.jsonl"))
@@ -362,7 +365,7 @@ pub fn scale_section(data: &Path) {
     for &size in &sizes {
         let input = build_mix(&pool, size);
         let docs = BufReader::new(File::open(&input).unwrap()).lines().count() as u64;
-        let index = input.with_file_name("index");
+        let index = input.with_file_name(if pairs { "index-pairs" } else { "index" });
         let queries_only = std::env::var_os("SOU_SCALE_QUERIES_ONLY").is_some() && index.is_dir();
         if queries_only {
             let server = Server::start(SOU, &[], &index);
@@ -377,11 +380,11 @@ pub fn scale_section(data: &Path) {
         }
         let _ = fs::remove_dir_all(&index);
         let low_memory = (size == largest).then(|| {
-            let run = run_index(&["-q", "--threads", "2", "--memory-mb", "64"], &index, &input);
+            let run = run_index(&[&["-q", "--threads", "2", "--memory-mb", "64"], layout].concat(), &index, &input);
             fs::remove_dir_all(&index).unwrap();
             run
         });
-        let run = run_index(&["-q", "--threads", "2"], &index, &input);
+        let run = run_index(&[&["-q", "--threads", "2"], layout].concat(), &index, &input);
         eprintln!("bench: scale {size} MB indexed in {:.0} s", run.wall.as_secs_f64());
         let (index_bytes, segments) = (dir_size(&index), segments(&index));
         let server = Server::start(SOU, &[], &index);
@@ -400,8 +403,11 @@ pub fn scale_section(data: &Path) {
             append,
         });
     }
+    if pairs {
+        println!("\n(Indexes with the pair field: `sou index --pairs`.)");
+    }
     print_tables(&figures);
-    draw(&figures, &work_dir().join("scale.png"));
+    draw(&figures, &work_dir().join(if pairs { "scale-pairs.png" } else { "scale.png" }));
 }
 
 fn print_tables(figures: &[SizeFigures]) {
