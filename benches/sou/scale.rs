@@ -161,8 +161,12 @@ struct SavedRuns {
 }
 
 impl SavedRuns {
+    /// `indexing-figures.txt` beside `index/`, `index-pairs-figures.txt` beside `index-pairs/`.
     fn file(index: &Path) -> PathBuf {
-        index.with_file_name("indexing-figures.txt")
+        match index.file_name().and_then(|n| n.to_str()) {
+            Some("index") | None => index.with_file_name("indexing-figures.txt"),
+            Some(name) => index.with_file_name(format!("{name}-figures.txt")),
+        }
     }
 
     fn save(index: &Path, run: &IndexRun, low_memory: Option<&IndexRun>, append: Option<Duration>) {
