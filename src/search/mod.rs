@@ -296,6 +296,12 @@ struct TextAtom {
 }
 
 impl TextAtom {
+    /// Whether the atom is quoted Chinese (or kana, Hangul, symbols) and nothing else: a
+    /// filter of exact strings, ranked by the Chinese evidence of its words.
+    fn is_quoted_chinese(&self) -> bool {
+        self.quoted && !self.pieces.is_empty() && self.pieces.iter().all(|p| matches!(p, Piece::Han { .. }))
+    }
+
     fn term_count(&self) -> usize {
         self.pieces
             .iter()
@@ -664,8 +670,13 @@ impl Builder<'_> {
 
     fn text_query(&self, atom: &TextAtom) -> Option<Plan> {
         if atom.quoted {
-            let phrase = Builder::phrase(atom)?;
-            return Some(Builder::verified(atom, phrase));
+            let phrase = Builder::verified(atom, Builder::phrase(atom)?);
+            if self.chinese_ranking && atom.is_quoted_chinese() && Builder::uses_grams(atom.scope) {
+                // Matching only, as for unquoted Chinese: the Chinese evidence of the whole
+                // query ranks, which top-k pruning can do without scoring every match.
+                return Some(Plan::Matching(Box::new(phrase)));
+            }
+            return Some(phrase);
         }
         let last = atom.pieces.len().saturating_sub(1);
         let parts = atom
@@ -753,22 +764,24 @@ impl Builder<'_> {
         Ok(pairs)
     }
 
-    /// The Chinese ranking of the plain (positive, unquoted, all-field or zh) Han runs, with
-    /// the Latin words beside them (`战国无双3`); `None` when there are no Han runs.
+    /// The Chinese ranking of the plain (positive, unquoted or quoted Chinese only, all-field or
+    /// zh) Han runs, with the Latin words beside them (`战国无双3`); `None` when there are no
+    /// Han runs.
     fn chinese_ranking_plan(&self, analyzed: &[(bool, Vec<Result<TextAtom, &Atom>>)]) -> Option<ChinesePlan> {
         let (mut evidence, mut latin, mut exact) = (Vec::new(), Vec::new(), Vec::new());
         let plain = analyzed
             .iter()
             .filter(|(negated, _)| !negated)
             .flat_map(|(_, atoms)| atoms.iter().flatten())
-            .filter(|atom| !atom.quoted && Builder::uses_grams(atom.scope));
+            .filter(|atom| (!atom.quoted || atom.is_quoted_chinese()) && Builder::uses_grams(atom.scope));
         for atom in plain {
             for piece in &atom.pieces {
                 match piece {
                     Piece::Han { run, words } => {
                         chinese::evidence_of(words, &mut evidence, &CHINESE_WEIGHTS);
-                        // All-terms mode: the exact string of an unspaced run ranks first.
-                        if !self.any && words.len() > 1 {
+                        // All-terms mode: the exact string of an unspaced run ranks first
+                        // (every match of a quoted one holds it).
+                        if !self.any && words.len() > 1 && !atom.quoted {
                             exact.push(run.clone());
                         }
                     }
@@ -927,11 +940,7 @@ pub(crate) fn plan_query(
     // The Chinese ranking is the whole score when every positive clause is plain Chinese text
     // (matched by clauses scoring 0) and the rest only filters or excludes.
     let plain_chinese = |atom: &Result<TextAtom, &Atom>| match atom {
-        Ok(text) => {
-            !text.quoted
-                && Builder::uses_grams(text.scope)
-                && text.pieces.iter().all(|p| matches!(p, Piece::Han { .. }))
-        }
+        Ok(text) => Builder::uses_grams(text.scope) && text.pieces.iter().all(|p| matches!(p, Piece::Han { .. })),
         Err(_) => true,
     };
     let sole = !request.explain

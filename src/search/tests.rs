@@ -758,7 +758,7 @@ fn top_chinese_hits_are_those_of_scoring_every_match() {
     index.add_documents(docs.iter().step_by(7).cloned().map(|d| d.with_text("替换后的文本，人民法院审理。"))).unwrap();
     let runs = han_runs(&docs);
     let config = ProptestConfig { cases: cases(150), failure_persistence: None, ..ProptestConfig::default() };
-    let strategy = (0..runs.len(), 0usize..1000, 1usize..=5, 0..runs.len(), 0usize..4, 0usize..3);
+    let strategy = (0..runs.len(), 0usize..1000, 1usize..=5, 0..runs.len(), 0usize..6, 0usize..3);
     proptest!(config, |((run_index, start, len, other, shape, page) in strategy)| {
         let piece = |run: &[char], start: usize, len: usize| -> String {
             let len = len.min(run.len());
@@ -771,7 +771,10 @@ fn top_chinese_hits_are_those_of_scoring_every_match() {
             0 => needle.clone(),
             1 => format!("{needle} {second}"),
             2 => format!("{needle} -{second}"),
-            _ => format!("{needle} OR {second}"),
+            3 => format!("{needle} OR {second}"),
+            // Quoted Chinese: an exact filter, ranked by the Chinese evidence too.
+            4 => format!("\"{needle}\""),
+            _ => format!("\"{needle}\" {second}"),
         };
         let (limit, offset) = [(10, 0), (3, 0), (10, 5)][page];
         let ask = |prune: bool| {
@@ -805,6 +808,22 @@ fn totals_past_the_count_limit_are_lower_bounds() {
     assert_eq!((results.total, results.total_is_lower_bound), (4, false));
     let results = index.search(&Query::new("人民")).unwrap();
     assert_eq!((results.total, results.total_is_lower_bound), (4, false));
+    // A quoted Chinese string is counted the same way.
+    let results = index.search(&Query::new("\"人民\"").count_limit(2)).unwrap();
+    assert_eq!((results.total, results.total_is_lower_bound, results.hits.len()), (2, true, 4));
+}
+
+#[test]
+fn a_quoted_chinese_string_ranks_its_matches_by_the_chinese_evidence() {
+    // Every match holds the string; the one where it is most of the text ranks first, as for
+    // the same words unquoted, and only matches are returned.
+    let (_d, index) = index_of(&[
+        ("long", "t", "今天的新闻很多，其中一条说人民法院发布了一份关于审判工作的年度报告和统计。"),
+        ("short", "t", "人民法院"),
+        ("apart", "t", "人民的法院"),
+    ]);
+    assert_eq!(ids(&index, "\"人民法院\""), vec!["short", "long"]);
+    assert_eq!(ids(&index, "人民法院")[..2], ["short", "long"]);
 }
 
 #[test]
