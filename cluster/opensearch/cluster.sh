@@ -29,6 +29,18 @@ build() {
   fi
 }
 
+# Whether the node whose pid file is $1 is running. A killed node stays a zombie until its
+# reaper collects it (here PID 1, after a second or two), and kill -0 succeeds on a zombie: a
+# restart right after a kill then took the node for running and never started it.
+running() {
+  local pid
+  [ -s "$1" ] || return 1
+  pid=$(cat "$1")
+  kill -0 "$pid" 2>/dev/null || return 1
+  # The state is the field after the command name, which is in parentheses and may hold spaces.
+  [ "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" != Z ]
+}
+
 # $2: client timeout in seconds; it must outlast a server-side wait given in $1.
 health() { curl -s -m "${2:-5}" "http://127.0.0.1:${HTTP[0]}/_cluster/health?${1:-}"; }
 
@@ -40,7 +52,7 @@ start() {
   # Another cluster on these ports would answer the health checks below in our nodes' place.
   for i in 0 1; do
     local pidf="$DIR/${NAMES[$i]}/pid"
-    if ! { [ -s "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; } &&
+    if ! running "$pidf" &&
        curl -s -m 2 -o /dev/null "http://127.0.0.1:${HTTP[$i]}/"; then
       echo "port ${HTTP[$i]} is taken by a server this script did not start" >&2; exit 1
     fi
@@ -50,7 +62,7 @@ start() {
   for i in 0 1; do
     local n=${NAMES[$i]} home="$DIR/${NAMES[$i]}"
     mkdir -p "$home"
-    if [ -s "$home/pid" ] && kill -0 "$(cat "$home/pid")" 2>/dev/null; then echo "$n already running"; continue; fi
+    if running "$home/pid"; then echo "$n already running"; continue; fi
     nohup java -Xms"$HEAP" -Xmx"$HEAP" -XX:+UseG1GC -XX:ActiveProcessorCount=2 \
       -Djava.awt.headless=true -Dfile.encoding=UTF-8 -Dlog4j2.formatMsgNoLookups=true \
       -Dsou.node="$n" -Dsou.home="$home" -Dsou.http="${HTTP[$i]}" -Dsou.transport="${TRANSPORT[$i]}" \
@@ -81,7 +93,7 @@ start() {
 status() {
   for n in "${NAMES[@]}"; do
     local pidf="$DIR/$n/pid"
-    if [ -s "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
+    if running "$pidf"; then
       echo "$n pid $(cat "$pidf") rss $(awk '/VmRSS/{print $2}' /proc/"$(cat "$pidf")"/status) kB"
     else
       echo "$n not running"
@@ -95,10 +107,10 @@ stop() {
     local pidf="$DIR/$n/pid" pid
     [ -s "$pidf" ] || continue
     pid=$(cat "$pidf")
-    if kill -0 "$pid" 2>/dev/null; then
+    if running "$pidf"; then
       kill -TERM "$pid"
-      for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
-      if kill -0 "$pid" 2>/dev/null; then echo "$n did not stop in 30 s; SIGKILL $pid"; kill -KILL "$pid"; fi
+      for _ in $(seq 1 60); do running "$pidf" || break; sleep 0.5; done
+      if running "$pidf"; then echo "$n did not stop in 30 s; SIGKILL $pid"; kill -KILL "$pid"; fi
       echo "$n stopped"
     fi
     rm -f "$pidf"

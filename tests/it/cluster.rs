@@ -356,6 +356,37 @@ fn count(http: u16, index: &str) -> u64 {
 }
 
 #[test]
+fn a_killed_node_not_yet_reaped_counts_as_stopped() {
+    // A killed node is a zombie until its reaper collects it, and `kill -0` succeeds on one:
+    // the fault test's restart right after a kill took the node for running and never started
+    // it. A child of this test, killed and not waited for, is such a zombie (no Java needed).
+    let mut child = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+    child.kill().unwrap();
+    let stat = format!("/proc/{}/stat", child.id());
+    let is_zombie =
+        || std::fs::read_to_string(&stat).is_ok_and(|s| s.rsplit(") ").next().unwrap_or("").starts_with('Z'));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !is_zombie() {
+        assert!(std::time::Instant::now() < deadline, "the killed child never became a zombie");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("node-1")).unwrap();
+    std::fs::write(dir.path().join("node-1/pid"), child.id().to_string()).unwrap();
+    // Port 1: nothing answers there, so the status's own request fails at once.
+    let out = std::process::Command::new("bash")
+        .arg(OwnCluster::script())
+        .arg("status")
+        .env("OS_DIR", dir.path())
+        .env("OS_HTTP_PORT", "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("node-1 not running"), "{stdout}");
+    child.wait().unwrap();
+}
+
+#[test]
 fn a_node_killed_during_a_sync_loses_no_document() {
     let test = "a_node_killed_during_a_sync_loses_no_document";
     // Runs where the cluster tests run (Java and the harness are there); its cluster is its own.
