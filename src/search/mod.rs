@@ -296,10 +296,16 @@ struct TextAtom {
 }
 
 impl TextAtom {
-    /// Whether the atom is quoted Chinese (or kana, Hangul, symbols) and nothing else: a
-    /// filter of exact strings, ranked by the Chinese evidence of its words.
-    fn is_quoted_chinese(&self) -> bool {
-        self.quoted && !self.pieces.is_empty() && self.pieces.iter().all(|p| matches!(p, Piece::Han { .. }))
+    /// Whether every piece is Chinese (or kana, Hangul, symbols): text the character field holds.
+    fn is_all_han(&self) -> bool {
+        self.pieces.iter().all(|p| matches!(p, Piece::Han { .. }))
+    }
+
+    /// Whether the Chinese ranking takes the atom's words as evidence: unquoted text, or a
+    /// quoted string of Chinese and nothing else (then only a filter, its words ranking the
+    /// matches), in a scope the character field covers.
+    fn feeds_chinese_ranking(&self) -> bool {
+        Builder::uses_grams(self.scope) && (!self.quoted || (!self.pieces.is_empty() && self.is_all_han()))
     }
 
     fn term_count(&self) -> usize {
@@ -671,7 +677,7 @@ impl Builder<'_> {
     fn text_query(&self, atom: &TextAtom) -> Option<Plan> {
         if atom.quoted {
             let phrase = Builder::verified(atom, Builder::phrase(atom)?);
-            if self.chinese_ranking && atom.is_quoted_chinese() && Builder::uses_grams(atom.scope) {
+            if self.chinese_ranking && atom.feeds_chinese_ranking() {
                 // Matching only, as for unquoted Chinese: the Chinese evidence of the whole
                 // query ranks, which top-k pruning can do without scoring every match.
                 return Some(Plan::Matching(Box::new(phrase)));
@@ -773,7 +779,7 @@ impl Builder<'_> {
             .iter()
             .filter(|(negated, _)| !negated)
             .flat_map(|(_, atoms)| atoms.iter().flatten())
-            .filter(|atom| (!atom.quoted || atom.is_quoted_chinese()) && Builder::uses_grams(atom.scope));
+            .filter(|atom| atom.feeds_chinese_ranking());
         for atom in plain {
             for piece in &atom.pieces {
                 match piece {
@@ -940,7 +946,7 @@ pub(crate) fn plan_query(
     // The Chinese ranking is the whole score when every positive clause is plain Chinese text
     // (matched by clauses scoring 0) and the rest only filters or excludes.
     let plain_chinese = |atom: &Result<TextAtom, &Atom>| match atom {
-        Ok(text) => Builder::uses_grams(text.scope) && text.pieces.iter().all(|p| matches!(p, Piece::Han { .. })),
+        Ok(text) => Builder::uses_grams(text.scope) && text.is_all_han(),
         Err(_) => true,
     };
     let sole = !request.explain
