@@ -12,7 +12,7 @@ use tantivy::schema::{Field, IndexRecordOption};
 
 use super::chinese::ChineseQuery;
 use super::plan::{ChinesePlan, Occur, Plan, Statistics, TextField};
-use super::{exclusion, explain, verify};
+use super::{exclusion, explain, matching, verify};
 use crate::error::Result;
 use crate::index::Index;
 
@@ -118,7 +118,7 @@ impl Translator<'_> {
                 boxed(BooleanQuery::new(clauses))
             }
             Plan::Boost(inner, by) => boxed(BoostQuery::new(self.query(inner), *by)),
-            Plan::Matching(inner) => boxed(ConstScoreQuery::new(self.query(inner), 0.0)),
+            Plan::Matching(inner) => self.matching(inner),
             Plan::Chinese(chinese) => boxed(self.chinese(chinese)),
             Plan::Verified { inner, needle, fields } => boxed(verify::Verified {
                 inner: self.query(inner),
@@ -140,6 +140,20 @@ impl Translator<'_> {
             Plan::All => boxed(AllQuery),
             Plan::Nothing => boxed(EmptyQuery),
         }
+    }
+
+    /// A plan whose matches count and whose scores do not. A union of alternatives asks the
+    /// cheap ones first (see [`matching`]); explanations keep tantivy's union, which names
+    /// every alternative that matched.
+    fn matching(&self, inner: &Plan) -> Box<dyn TantivyQuery> {
+        let mut alternatives = Vec::new();
+        if !self.explain {
+            alternatives_of(inner, &mut alternatives);
+        }
+        if alternatives.len() < 2 {
+            return boxed(ConstScoreQuery::new(self.query(inner), 0.0));
+        }
+        boxed(matching::MatchAny { alternatives: alternatives.into_iter().map(|p| self.query(p)).collect() })
     }
 
     /// A phrase; with alternative forms at a position, a phrase of patterns (one alternative
@@ -167,6 +181,18 @@ impl Translator<'_> {
             })
             .collect();
         boxed(RegexPhraseQuery::new_with_offset(self.field(field), patterns))
+    }
+}
+
+/// The alternatives of a union, nested unions flattened and boosts dropped (a match is a
+/// match, whatever its score).
+fn alternatives_of<'p>(plan: &'p Plan, out: &mut Vec<&'p Plan>) {
+    match plan {
+        Plan::Bool(clauses) if clauses.iter().all(|(occur, _)| *occur == Occur::Should) => {
+            clauses.iter().for_each(|(_, clause)| alternatives_of(clause, out));
+        }
+        Plan::Boost(inner, _) | Plan::Labeled { inner, .. } => alternatives_of(inner, out),
+        _ => out.push(plan),
     }
 }
 

@@ -1169,6 +1169,7 @@ pub(crate) use chinese::quantized;
 mod exclusion;
 mod explain;
 mod local;
+mod matching;
 pub(crate) mod plan;
 pub(crate) mod verify;
 
