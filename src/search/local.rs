@@ -150,10 +150,16 @@ impl Translator<'_> {
         if !self.explain {
             alternatives_of(inner, &mut alternatives);
         }
-        if alternatives.len() < 2 {
+        let certificates: Vec<Plan> = alternatives
+            .iter()
+            .filter_map(|plan| certificate(plan))
+            .filter(|certificate| !alternatives.iter().any(|a| same_term(a, certificate)))
+            .collect();
+        if alternatives.len() + certificates.len() < 2 {
             return boxed(ConstScoreQuery::new(self.query(inner), 0.0));
         }
-        boxed(matching::MatchAny { alternatives: alternatives.into_iter().map(|p| self.query(p)).collect() })
+        let queries = alternatives.into_iter().chain(&certificates).map(|p| self.query(p)).collect();
+        boxed(matching::MatchAny { alternatives: queries })
     }
 
     /// A phrase; with alternative forms at a position, a phrase of patterns (one alternative
@@ -184,16 +190,41 @@ impl Translator<'_> {
     }
 }
 
-/// The alternatives of a union, nested unions flattened and boosts dropped (a match is a
-/// match, whatever its score).
+/// The alternatives of a union, nested unions flattened, boosts and optional clauses dropped
+/// (a match is a match, whatever its score).
 fn alternatives_of<'p>(plan: &'p Plan, out: &mut Vec<&'p Plan>) {
     match plan {
         Plan::Bool(clauses) if clauses.iter().all(|(occur, _)| *occur == Occur::Should) => {
             clauses.iter().for_each(|(_, clause)| alternatives_of(clause, out));
         }
+        // Beside a required clause, the others only add to a score.
+        Plan::Bool(clauses) if clauses.iter().all(|(occur, _)| *occur != Occur::MustNot) => {
+            let mut required = clauses.iter().filter(|(occur, _)| *occur == Occur::Must);
+            match (required.next(), required.next()) {
+                (Some((_, only)), None) => alternatives_of(only, out),
+                _ => out.push(plan),
+            }
+        }
         Plan::Boost(inner, _) | Plan::Labeled { inner, .. } => alternatives_of(inner, out),
         _ => out.push(plan),
     }
+}
+
+/// A cheap stand-in for part of a character sequence's matches: the sequence as one word of
+/// the zh field. A word there is a piece of the (normalized) text, so a document holding it
+/// holds the characters in sequence; most documents holding a common word hold it as a word
+/// (人民法院), which says yes without reading a position.
+fn certificate(plan: &Plan) -> Option<Plan> {
+    let Plan::Characters(chars) = plan else { return None };
+    if chars.len() < 2 {
+        return None;
+    }
+    let word: String = chars.iter().map(|forms| forms[0].as_str()).collect();
+    Some(Plan::term(TextField::Zh, &word))
+}
+
+fn same_term(a: &Plan, b: &Plan) -> bool {
+    matches!((a, b), (Plan::Term { field: f, term: t }, Plan::Term { field: g, term: u }) if f == g && t == u)
 }
 
 impl Statistics for Index {
@@ -209,5 +240,28 @@ impl Statistics for Index {
             out.push(searcher.doc_freq(&translator.term(*field, text))?);
         }
         Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_matching_union_is_flattened_and_a_character_sequence_gets_its_word_as_a_stand_in() {
+        let chars = Plan::Characters(vec![vec!["人".into()], vec!["民".into(), "名".into()]]);
+        let word = Plan::term(TextField::Zh, "人民");
+        let optional = Plan::term(TextField::Title, "人民");
+        let inner = Plan::Bool(vec![
+            (Occur::Must, Plan::Bool(vec![(Occur::Should, chars.clone().boosted(2.0)), (Occur::Should, word)])),
+            (Occur::Should, optional),
+        ]);
+        let mut alternatives = Vec::new();
+        alternatives_of(&inner, &mut alternatives);
+        assert_eq!(alternatives.len(), 2, "{alternatives:?}");
+        assert!(matches!(alternatives[0], Plan::Characters(_)));
+        let stand_in = certificate(&chars).unwrap();
+        assert!(same_term(&stand_in, alternatives[1]), "{stand_in:?}");
+        assert!(certificate(&Plan::Characters(vec![vec!["人".into()]])).is_none());
     }
 }
