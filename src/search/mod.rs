@@ -32,10 +32,19 @@ const SOURCE_BOOST: Score = 0.5;
 /// Boost of a character-level (recall field) match: below whole-word matches, so documents
 /// that contain the query as words rank above those that only contain its characters.
 const GRAM_BOOST: Score = 0.4;
-/// Boost of a pair of adjacent Chinese query words found side by side (see `proximity`).
-const CHINESE_PROXIMITY_BOOST: Score = 0.5;
-/// Word pairs with a word in more than this share of documents get no proximity phrase.
-const PROXIMITY_MAX_DOC_SHARE: f64 = 0.8;
+/// Okapi BM25's k3: how a word repeated in a pasted passage counts (see
+/// [`Plan::saturated_union`]). LeCaRD nDCG@10 (87 queries) 0.6278 with repeats counted in full,
+/// 0.6528 / 0.6527 / 0.6569 / 0.6528 / 0.6521 at k3 10 / 12 / 15 / 20 / 25.
+const QUERY_TERM_SATURATION: Score = 15.0;
+/// A query of more words than this is a pasted passage (a court case, an article), whose rarest
+/// words — names, places, amounts — say little about what the passage is about.
+const PASSAGE_WORDS: usize = 32;
+/// In a passage, a word in fewer than this share of documents weighs as one in this share
+/// (its idf is capped; see [`Plan::rare_words_capped`]). LeCaRD nDCG@10 0.6569 uncapped,
+/// 0.6610 / 0.6613 / 0.6615 / 0.6598 / 0.6614 / 0.6583 capped at idf 3.5 / 4 / 4.5 / 5 / 6 / 7
+/// (1 % ≈ 4.6). SciFact train: 0.7048 uncapped; capping its queries of more than 16 words
+/// gave 0.7019, of more than 24 0.7045, of more than 32 0.7047: its claims are not passages.
+const PASSAGE_RARITY_CAP: f64 = 0.01;
 /// Boost of the exact character sequence of a several-word Chinese query.
 const EXACT_RUN_BOOST: Score = 1.5;
 /// BM25 of the Chinese evidence (see [`chinese`]), tuned on CMRC 2018 `tune`: nDCG@10 0.7611 /
@@ -369,7 +378,6 @@ fn latin_positions(words: &[latin::LatinWord], start: usize) -> (Vec<(usize, Str
 /// in which fields, and how they weigh.
 struct Builder<'a> {
     segmenter: &'a crate::analysis::Segmenter,
-    stats: &'a dyn Statistics,
     pub(crate) any: bool,
     /// More words than [`AUTO_ANY_TERMS`]: a pasted passage, ranked as a bag of words.
     long: bool,
@@ -519,6 +527,9 @@ impl Builder<'_> {
         let asks = |w: &String| chinese::is_interrogative(w) && words.iter().any(|o| !chinese::is_interrogative(o));
         let mut word_queries: Vec<(Occur, Plan)> = words
             .iter()
+            // A passage's function words (的, 在, 不) are in most documents and say nothing of
+            // what it is about (see PASSAGE_WORDS).
+            .filter(|w| !(self.long && is_function_word(w)))
             .filter_map(|w| Some((if asks(w) { Occur::Should } else { occur }, Builder::word_query(scope, w)?)))
             .collect();
         let words_query = match word_queries.len() {
@@ -527,7 +538,6 @@ impl Builder<'_> {
             _ => Some(Plan::Bool(word_queries)),
         };
         let mut alternatives: Vec<Plan> = words_query.into_iter().collect();
-        // (Words side by side rank above the same words apart through `proximity`.)
         // A pasted passage is a bag of words: character phrases over it would only match the
         // exact passage and cost time (they did not change LeCaRD's nDCG@10). In a short
         // any-term query, a one-word run still needs them to find pieces of longer words.
@@ -568,6 +578,11 @@ impl Builder<'_> {
                 // spaced too (COVID-19, covid 19): the whole term, or its parts side by side.
                 let (parts, _) = latin_positions(words, 0);
                 let whole = Builder::across(scope, text, |f| Some(Plan::term(f, text)));
+                if self.long {
+                    // A passage is a bag of words: the whole and its parts.
+                    let parts = parts.iter().filter_map(|(_, t)| Builder::across(scope, t, |f| Some(Plan::term(f, t))));
+                    return Plan::combine(whole.into_iter().chain(parts).collect(), Occur::Should);
+                }
                 let split = Builder::across(scope, &phrase_label(&parts), |f| Plan::phrase(f, &parts));
                 return Plan::combine(whole.into_iter().chain(split).collect(), Occur::Should);
             }
@@ -582,7 +597,10 @@ impl Builder<'_> {
                 .filter(|(_, t)| !(self.skip_stop_words && latin::is_stop_term(t)))
                 .filter_map(|(_, t)| Builder::across(scope, t, |f| Some(Plan::term(f, t))));
             let mut parts: Vec<Plan> = words.collect();
-            parts.extend(Builder::across(scope, &phrase_label(&terms), |f| Plan::phrase(f, &terms)));
+            // A pasted passage is a bag of words, ranked by terms alone (see `passage`).
+            if !self.long {
+                parts.extend(Builder::across(scope, &phrase_label(&terms), |f| Plan::phrase(f, &terms)));
+            }
             return Plan::combine(parts, Occur::Should);
         }
         Builder::across(scope, &phrase_label(&terms), |f| Plan::phrase(f, &terms))
@@ -697,79 +715,6 @@ impl Builder<'_> {
         Plan::combine(parts, if self.any { Occur::Should } else { Occur::Must })
     }
 
-    /// Adjacent pairs of the query's Chinese words as phrases in the Chinese text: a bonus for
-    /// documents that keep them together (the sequential-dependence idea). jieba splits
-    /// compounds into dictionary words (交通肇事 → 交通 肇事); adjacency puts the compound back.
-    /// LeCaRD nDCG@10 0.6275 → 0.6405 (boost 0.5; 0.638–0.641 from 0.3 to 0.6), 0.6375 with the
-    /// common-word cut below. The same for English words did not help SciFact (0.6966 → 0.6971
-    /// at 0.05, 0.6875 at 0.3): not used.
-    /// Only plain words count: quoted, negated, OR-ed or fielded parts break the sequence.
-    fn proximity(&self, analyzed: &[(bool, Vec<Result<TextAtom, &Atom>>)]) -> Result<Vec<Plan>> {
-        // The query's Chinese words in order; None breaks a sequence.
-        let mut sequence: Vec<Option<&str>> = Vec::new();
-        for (negated, atoms) in analyzed {
-            let plain = match atoms.as_slice() {
-                [Ok(atom)] if !negated && !atom.quoted && atom.scope == Scope::All => atom,
-                _ => {
-                    sequence.push(None);
-                    continue;
-                }
-            };
-            for piece in &plain.pieces {
-                match piece {
-                    Piece::Latin(_) => sequence.push(None),
-                    Piece::Han { words, .. } => sequence.extend(words.iter().map(|w| Some(w.as_str()))),
-                }
-            }
-        }
-        // Each pair of adjacent words once, in query order.
-        let mut seen = std::collections::HashSet::new();
-        let pairs: Vec<(&str, &str)> = sequence
-            .windows(2)
-            .filter_map(|pair| match pair {
-                [Some(a), Some(b)] if seen.insert((*a, *b)) => Some((*a, *b)),
-                _ => None,
-            })
-            .collect();
-        if pairs.is_empty() {
-            return Ok(Vec::new());
-        }
-        // A word in most documents makes an expensive phrase that says little: on LeCaRD,
-        // leaving out pairs with a word in over 80 % of documents costs 0.003 nDCG@10 (0.6405 →
-        // 0.6375) and halves the time of long queries (news mix: 9.2 → 4.0 ms).
-        // (In a small index every phrase is cheap and shares say nothing.)
-        let docs = self.stats.num_docs()?.max(1) as f64;
-        let mut common = std::collections::HashSet::new();
-        if docs >= 100.0 {
-            let mut distinct: Vec<&str> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
-            distinct.sort_unstable();
-            distinct.dedup();
-            let field = |w: &str| if is_function_word(w) { TextField::Grams } else { TextField::Zh };
-            let terms: Vec<(TextField, String)> = distinct.iter().map(|w| (field(w), w.to_string())).collect();
-            for (word, freq) in distinct.iter().zip(self.stats.doc_freqs(&terms)?) {
-                if freq as f64 / docs > PROXIMITY_MAX_DOC_SHARE {
-                    common.insert(*word);
-                }
-            }
-        }
-        let pairs = pairs
-            .into_iter()
-            .filter(|(a, b)| !common.contains(a) && !common.contains(b))
-            .filter_map(|(a, b)| {
-                if is_function_word(a) || is_function_word(b) {
-                    // zh has no function words: the pair as a string in the character field
-                    // (LeCaRD nDCG@10 0.6335 without these pairs, 0.6351 with).
-                    let phrase = Builder::gram_query(&format!("{a}{b}"))?;
-                    return Some(phrase.boosted(CHINESE_PROXIMITY_BOOST));
-                }
-                let terms = [(0, a.to_string()), (1, b.to_string())];
-                let phrase = Plan::phrase(TextField::Zh, &terms)?;
-                Some(labeled(TextField::Zh, &phrase_label(&terms), phrase).boosted(CHINESE_PROXIMITY_BOOST))
-            })
-            .collect();
-        Ok(pairs)
-    }
-
     /// The Chinese ranking of the plain (positive, unquoted or quoted Chinese only, all-field or
     /// zh) Han runs, with the Latin words beside them (`战国无双3`); `None` when there are no
     /// Han runs.
@@ -817,6 +762,9 @@ pub(crate) struct Planned {
     /// The Chinese ranking, when it is all of the query's score (every other clause only
     /// matches): the top hits can then be found without scoring every match.
     pub sole_ranking: Option<ChinesePlan>,
+    /// A long query: a union of many terms, faster scored in full than pruned (see
+    /// [`Index::search`]).
+    pub long: bool,
 }
 
 /// Parses the request and plans its search.
@@ -832,7 +780,6 @@ pub(crate) fn plan_query(
     }
     let mut builder = Builder {
         segmenter,
-        stats,
         any: request.any,
         long: false,
         skip_stop_words: false,
@@ -925,23 +872,27 @@ pub(crate) fn plan_query(
             request.text
         ));
         let (highlighter, any) = (builder.highlighter, builder.any);
-        return Ok(Planned { plan: Plan::Nothing, highlighter, any, sole_ranking: None });
+        return Ok(Planned { plan: Plan::Nothing, highlighter, any, sole_ranking: None, long: false });
     }
     if request.since.is_some() || request.until.is_some() {
         filters.push(Plan::Dates { from: request.since, to: request.until });
     }
-    // Words side by side: the Chinese ranking counts a word's pairs of characters instead.
-    let proximity = if builder.chinese_ranking { Vec::new() } else { builder.proximity(&analyzed)? };
     let mut top: Vec<(Occur, Plan)> = Vec::new();
     if builder.any {
-        let mut positives = positives;
-        positives.extend(proximity);
+        // A pasted passage: one flat union of its words, a repeated word counting less than
+        // its repeats, which tantivy searches for its top hits without scoring every match.
+        let words = match builder.long {
+            true if words > PASSAGE_WORDS => Plan::saturated_union(positives, QUERY_TERM_SATURATION)
+                .map(|union| union.rare_words_capped(stats, PASSAGE_RARITY_CAP))
+                .transpose()?,
+            true => Plan::saturated_union(positives, QUERY_TERM_SATURATION),
+            false => Plan::combine(positives, Occur::Should),
+        };
         // One required disjunction: with only SHOULD clauses beside a filter, tantivy would
         // treat the words as optional and return every document in the date range.
-        top.extend(Plan::combine(positives, Occur::Should).map(|q| (Occur::Must, q)));
+        top.extend(words.map(|q| (Occur::Must, q)));
     } else {
         top.extend(positives.into_iter().map(|q| (Occur::Must, q)));
-        top.extend(proximity.into_iter().map(|q| (Occur::Should, q)));
     }
     // The Chinese ranking is the whole score when every positive clause is plain Chinese text
     // (matched by clauses scoring 0) and the rest only filters or excludes.
@@ -962,7 +913,14 @@ pub(crate) fn plan_query(
     }
     top.extend(negatives.into_iter().map(|q| (Occur::MustNot, q)));
     let (highlighter, any) = (builder.highlighter, builder.any);
-    Ok(Planned { plan: Plan::Bool(top), highlighter, any, sole_ranking })
+    // One required part is that part: a union of terms at the top is what tantivy's top-k
+    // pruning (block-max WAND) takes, and a union inside a required clause is not.
+    let plan = match <[_; 1]>::try_from(top) {
+        Ok([(Occur::Must, only)]) => only,
+        Ok(one) => Plan::Bool(one.into()),
+        Err(top) => Plan::Bool(top),
+    };
+    Ok(Planned { plan, highlighter, any, sole_ranking, long: builder.long })
 }
 
 /// How many live documents `query` matches, counting no further than `limit`: the count, and
@@ -1110,7 +1068,7 @@ impl Index {
     pub fn search(&self, request: &Query) -> Result<SearchResults> {
         let started = Instant::now();
         let mut notices = Vec::new();
-        let Planned { plan, highlighter, any, sole_ranking } =
+        let Planned { plan, highlighter, any, sole_ranking, long } =
             plan_query(&self.segmenter, self, request, &mut notices)?;
         let translator = local::Translator { index: self, explain: request.explain };
         let query = translator.query(&plan);
@@ -1133,9 +1091,21 @@ impl Index {
                 total_is_lower_bound = more;
                 (hits, total)
             }
-            (_, SortBy::Relevance, None) => {
+            // A long query's union of many terms: tantivy's union scores every match faster
+            // than its block-max WAND skips any (a 147-word passage at 3.9 million documents:
+            // 30 ms in full against 300 ms pruned), and the count comes with it.
+            (_, SortBy::Relevance, None) if !request.prune || long => {
                 let top = TopDocs::with_limit(limit).and_offset(request.offset);
                 searcher.search(&query, &(top.order_by_score(), Count))?
+            }
+            (_, SortBy::Relevance, None) => {
+                // Top hits with tantivy's pruning (which counting every match would forbid);
+                // the count stops at `count_limit`.
+                let top = TopDocs::with_limit(limit).and_offset(request.offset).order_by_score();
+                let hits = searcher.search(&query, &top)?;
+                let (total, more) = count_up_to(&searcher, query.as_ref(), request.count_limit)?;
+                total_is_lower_bound = more;
+                (hits, total)
             }
             (_, SortBy::Date, _) => {
                 let top = TopDocs::with_limit(limit).and_offset(request.offset);

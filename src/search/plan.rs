@@ -143,6 +143,89 @@ impl Plan {
     }
 }
 
+impl Plan {
+    /// The clauses of a union (any of them matches, their scores add), with the clauses of
+    /// unions inside it taken in: a union of unions scores and matches as one flat union, and
+    /// a flat union of terms is what top-k pruning (block-max WAND) can search.
+    fn union_leaves(self, out: &mut Vec<Plan>) {
+        match self {
+            Plan::Bool(clauses) if clauses.iter().all(|(occur, _)| *occur == Occur::Should) => {
+                clauses.into_iter().for_each(|(_, clause)| clause.union_leaves(out))
+            }
+            other => out.push(other),
+        }
+    }
+
+    /// `parts` as one flat union in which a part that comes `n` times counts `(k3 + 1) n /
+    /// (k3 + n)` times instead of `n` times: Okapi BM25's saturation of query-term frequency.
+    /// A pasted passage repeats its subject's words (被告人 forty times in a court case):
+    /// counted linearly, those few words outweigh everything else the passage says.
+    pub(crate) fn saturated_union(parts: Vec<Plan>, k3: f32) -> Option<Plan> {
+        let mut leaves = Vec::new();
+        parts.into_iter().for_each(|part| part.union_leaves(&mut leaves));
+        // Parts are told apart by their printed form (plans hold floats, so they cannot be
+        // hashed): a passage of 800 words has thousands of parts, too many to compare pairwise.
+        let mut counted: Vec<(Plan, u32)> = Vec::new();
+        let mut seen: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+        for leaf in leaves {
+            match seen.entry(format!("{leaf:?}")) {
+                std::collections::hash_map::Entry::Occupied(at) => counted[*at.get()].1 += 1,
+                std::collections::hash_map::Entry::Vacant(slot) => {
+                    slot.insert(counted.len());
+                    counted.push((leaf, 1));
+                }
+            }
+        }
+        let clauses = counted.into_iter().map(|(leaf, n)| leaf.boosted(query_term_weight(n, k3))).collect();
+        Plan::combine(clauses, Occur::Should)
+    }
+}
+
+impl Plan {
+    /// This union with the weight of each term rarer than `share` of the documents lowered
+    /// to what it would be with that share: its BM25 idf capped at the share's.
+    pub(crate) fn rare_words_capped(self, stats: &dyn Statistics, share: f64) -> Result<Plan> {
+        let Plan::Bool(clauses) = self else { return Ok(self) };
+        let terms: Vec<(TextField, String)> = clauses
+            .iter()
+            .filter_map(|(_, part)| part.weighted_term().map(|(field, term, _)| (field, term.to_string())))
+            .collect();
+        let mut doc_freqs = stats.doc_freqs(&terms)?.into_iter();
+        let docs = stats.num_docs()? as f64;
+        let cap = bm25_idf(share * docs, docs);
+        let clauses = clauses
+            .into_iter()
+            .map(|(occur, part)| {
+                let Some(doc_freq) = part.weighted_term().and_then(|_| doc_freqs.next()) else { return (occur, part) };
+                let idf = bm25_idf(doc_freq as f64, docs);
+                if idf > cap { (occur, part.boosted((cap / idf) as f32)) } else { (occur, part) }
+            })
+            .collect();
+        Ok(Plan::Bool(clauses))
+    }
+
+    /// The term a part scores and what its score is multiplied by, through boosts and labels.
+    fn weighted_term(&self) -> Option<(TextField, &str, f32)> {
+        match self {
+            Plan::Term { field, term } => Some((*field, term, 1.0)),
+            Plan::Boost(inner, by) => inner.weighted_term().map(|(field, term, boost)| (field, term, boost * by)),
+            Plan::Labeled { inner, .. } => inner.weighted_term(),
+            _ => None,
+        }
+    }
+}
+
+/// BM25's idf (tantivy's and Lucene's) of a term in `doc_freq` of `docs` documents.
+fn bm25_idf(doc_freq: f64, docs: f64) -> f64 {
+    (1.0 + (docs - doc_freq + 0.5) / (doc_freq + 0.5)).ln()
+}
+
+/// What a query term found `n` times in the query counts for (1 for once).
+fn query_term_weight(n: u32, k3: f32) -> f32 {
+    let n = n as f32;
+    (k3 + 1.0) * n / (k3 + n)
+}
+
 /// Terms at positions as a plan: one term alone needs no positions (and tantivy's phrase wants
 /// two).
 fn sequence(field: TextField, terms: Vec<(usize, Vec<String>)>) -> Option<Plan> {
@@ -177,6 +260,59 @@ mod tests {
         }
         assert!(matches!(Plan::phrase(TextField::En, &terms[..1]), Some(Plan::Term { .. })));
         assert!(Plan::phrase(TextField::En, &[]).is_none());
+    }
+
+    #[test]
+    fn a_union_of_unions_is_one_union_and_a_repeated_part_counts_less_than_its_repeats() {
+        let word = |w: &str| Plan::term(TextField::Zh, w);
+        let inner = Plan::Bool(vec![(Occur::Should, word("被告人")), (Occur::Should, word("盗窃"))]);
+        let parts = vec![inner, word("被告人"), word("被告人").boosted(0.3), word("被告人")];
+        let Some(Plan::Bool(clauses)) = Plan::saturated_union(parts, 15.0) else { panic!("a union") };
+        let weight = |part: &Plan| match part {
+            Plan::Boost(inner, by) => (format!("{inner:?}"), *by),
+            other => (format!("{other:?}"), 1.0),
+        };
+        let found: Vec<(String, f32)> = clauses
+            .iter()
+            .map(|(occur, part)| {
+                assert_eq!(*occur, Occur::Should);
+                weight(part)
+            })
+            .collect();
+        // Three times the same term: (15 + 1) 3 / (15 + 3); a differently boosted one is another part.
+        assert_eq!(found.len(), 3, "{found:?}");
+        assert_eq!(found[0].0, format!("{:?}", word("被告人")));
+        assert!((found[0].1 - 16.0 * 3.0 / 18.0).abs() < 1e-6, "{found:?}");
+        assert_eq!(found[1], (format!("{:?}", word("盗窃")), 1.0));
+        assert!(matches!(&clauses[2].1, Plan::Boost(_, by) if *by == 0.3));
+    }
+
+    struct Frequencies(u64, Vec<(&'static str, u64)>);
+
+    impl Statistics for Frequencies {
+        fn num_docs(&self) -> Result<u64> {
+            Ok(self.0)
+        }
+        fn doc_freqs(&self, terms: &[(TextField, String)]) -> Result<Vec<u64>> {
+            Ok(terms.iter().map(|(_, t)| self.1.iter().find(|(w, _)| w == t).map_or(0, |(_, f)| *f)).collect())
+        }
+    }
+
+    #[test]
+    fn a_passages_words_rarer_than_the_cap_weigh_as_words_at_the_cap() {
+        let stats = Frequencies(10_000, vec![("张三", 1), ("盗窃", 100), ("手机", 3000)]);
+        let union = Plan::Bool(
+            ["张三", "盗窃", "手机"].iter().map(|w| (Occur::Should, Plan::term(TextField::Zh, w))).collect(),
+        );
+        let Plan::Bool(capped) = union.rare_words_capped(&stats, 0.01).unwrap() else { panic!("a union") };
+        let boost = |i: usize| match &capped[i].1 {
+            Plan::Boost(_, by) => *by as f64,
+            _ => 1.0,
+        };
+        // The name (df 1) and the word at 1 % both score with idf ln(1 + 9900.5 / 100.5).
+        let cap = bm25_idf(100.0, 10_000.0);
+        assert!((boost(0) * bm25_idf(1.0, 10_000.0) - cap).abs() < 1e-4, "{}", boost(0));
+        assert_eq!((boost(1), boost(2)), (1.0, 1.0));
     }
 
     #[test]

@@ -799,6 +799,38 @@ fn top_chinese_hits_are_those_of_scoring_every_match() {
 }
 
 #[test]
+fn top_hits_of_a_pasted_passage_are_those_of_scoring_every_match() {
+    let docs = sentence_mix(2000);
+    let (_d, index) = index_of_documents(docs.clone());
+    index.add_documents(docs.iter().step_by(9).cloned().map(|d| d.with_text("替换后的文本，人民法院审理。"))).unwrap();
+    let texts: Vec<String> = docs.iter().map(|d| d.zh.clone()).collect();
+    let config = ProptestConfig { cases: cases(40), failure_persistence: None, ..ProptestConfig::default() };
+    proptest!(config, |((first, count, page) in (0..texts.len(), 3usize..12, 0usize..3))| {
+        // A passage of several documents' text: long enough to be ranked as one.
+        let passage: String = (0..count).map(|i| texts[(first + i * 37) % texts.len()].as_str()).collect();
+        let (limit, offset) = [(10, 0), (3, 0), (10, 5)][page];
+        let ask = |prune: bool| {
+            let mut request = Query::new(passage.as_str()).limit(limit).offset(offset).snippet_chars(0);
+            request.prune = prune;
+            index.search(&request).unwrap()
+        };
+        let (pruned, every) = (ask(true), ask(false));
+        prop_assume!(every.any);
+        let scores = |r: &crate::SearchResults| r.hits.iter().map(|h| h.score).collect::<Vec<_>>();
+        prop_assert_eq!(pruned.hits.len(), every.hits.len());
+        for (a, b) in scores(&pruned).iter().zip(scores(&every)) {
+            prop_assert!((a - b).abs() <= 1e-4 * b.abs().max(1.0), "{:?} against {:?}", scores(&pruned), scores(&every));
+        }
+        let last = every.hits.last().map_or(0.0, |h| h.score);
+        let firm = |r: &crate::SearchResults| -> Vec<String> {
+            r.hits.iter().filter(|h| (h.score - last).abs() > 1e-4 * last.abs().max(1.0)).map(|h| h.id.clone()).collect()
+        };
+        prop_assert_eq!(firm(&pruned), firm(&every));
+        prop_assert_eq!(pruned.total, every.total);
+    });
+}
+
+#[test]
 fn totals_past_the_count_limit_are_lower_bounds() {
     let (_d, index) =
         index_of(&[("a", "t", "人民法院"), ("b", "t", "人民政府"), ("c", "t", "人民代表"), ("d", "t", "人民群众")]);
