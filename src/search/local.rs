@@ -223,6 +223,47 @@ fn certificate(plan: &Plan) -> Option<Plan> {
     Some(Plan::term(TextField::Zh, &word))
 }
 
+/// A plan of terms alone whose matches all match `plan` (a sure part of them), or `None`:
+/// counting it is cheap, and when it already reaches the count limit, so does `plan`. A
+/// character sequence is sure where its zh word is; of a union's terms, only the one in most
+/// documents is kept (an intersection of unions refills their windows at every seek, which cost
+/// more than the count it could save); scoring-only clauses beside required ones are left out,
+/// exclusions kept.
+pub(crate) fn sure_matches(plan: &Plan, stats: &dyn Statistics) -> Option<Plan> {
+    match plan {
+        Plan::Term { .. } | Plan::Dates { .. } | Plan::All | Plan::Nothing => Some(plan.clone()),
+        Plan::Characters(chars) if chars.len() == 1 => Some(plan.clone()),
+        Plan::Characters(_) => certificate(plan),
+        Plan::Boost(inner, _) | Plan::Labeled { inner, .. } | Plan::Matching(inner) => sure_matches(inner, stats),
+        Plan::Bool(clauses) if clauses.iter().any(|(occur, _)| *occur == Occur::Must) => {
+            let mut sure = Vec::with_capacity(clauses.len());
+            for (occur, clause) in clauses {
+                match occur {
+                    Occur::Must => sure.push((Occur::Must, sure_matches(clause, stats)?)),
+                    Occur::MustNot => sure.push((Occur::MustNot, clause.clone())),
+                    Occur::Should => {}
+                }
+            }
+            Some(Plan::Bool(sure))
+        }
+        Plan::Bool(clauses) if clauses.iter().all(|(occur, _)| *occur == Occur::Should) => {
+            let sure: Vec<Plan> = clauses.iter().filter_map(|(_, clause)| sure_matches(clause, stats)).collect();
+            let terms: Option<Vec<(TextField, String)>> = sure
+                .iter()
+                .map(|part| match part {
+                    Plan::Term { field, term } => Some((*field, term.clone())),
+                    _ => None,
+                })
+                .collect();
+            let most = terms.and_then(|terms| stats.doc_freqs(&terms).ok()).and_then(|freqs| {
+                freqs.iter().enumerate().max_by_key(|(_, freq)| **freq).map(|(i, _)| sure[i].clone())
+            });
+            most.or_else(|| Plan::combine(sure, Occur::Should))
+        }
+        _ => None,
+    }
+}
+
 fn same_term(a: &Plan, b: &Plan) -> bool {
     matches!((a, b), (Plan::Term { field: f, term: t }, Plan::Term { field: g, term: u }) if f == g && t == u)
 }
@@ -263,5 +304,39 @@ mod tests {
         let stand_in = certificate(&chars).unwrap();
         assert!(same_term(&stand_in, alternatives[1]), "{stand_in:?}");
         assert!(certificate(&Plan::Characters(vec![vec!["人".into()]])).is_none());
+    }
+
+    struct Freqs;
+
+    impl Statistics for Freqs {
+        fn num_docs(&self) -> Result<u64> {
+            Ok(100)
+        }
+        fn doc_freqs(&self, terms: &[(TextField, String)]) -> Result<Vec<u64>> {
+            Ok(terms.iter().map(|(field, _)| if *field == TextField::Zh { 50 } else { 5 }).collect())
+        }
+    }
+
+    #[test]
+    fn sure_matches_keep_required_parts_by_their_words_and_drop_scoring_ones() {
+        let chars = |s: &str| Plan::Characters(s.chars().map(|c| vec![c.to_string()]).collect());
+        let word = |field, w: &str| Plan::term(field, w);
+        let union = |parts: Vec<Plan>| Plan::Bool(parts.into_iter().map(|p| (Occur::Should, p)).collect());
+        let theft = union(vec![word(TextField::Title, "盗窃"), word(TextField::Zh, "盗窃"), chars("盗窃")]);
+        let plan = Plan::Bool(vec![
+            (Occur::Must, Plan::Matching(Box::new(theft))),
+            (Occur::Must, Plan::Matching(Box::new(chars("人民法院")))),
+            (Occur::MustNot, chars("手机")),
+            (Occur::Should, Plan::All),
+        ]);
+        let Some(Plan::Bool(sure)) = sure_matches(&plan, &Freqs) else { panic!("sure matches") };
+        assert_eq!(sure.len(), 3, "{sure:?}");
+        // The union's term in most documents; the sequence's word; the exclusion as it was.
+        assert!(same_term(&sure[0].1, &word(TextField::Zh, "盗窃")), "{sure:?}");
+        assert!(same_term(&sure[1].1, &word(TextField::Zh, "人民法院")), "{sure:?}");
+        assert!(matches!(&sure[2], (Occur::MustNot, Plan::Characters(_))));
+        // A phrase of words has no sure part.
+        let phrase = Plan::phrase(TextField::En, &[(0, "oil".into()), (1, "price".into())]).unwrap();
+        assert!(sure_matches(&Plan::Bool(vec![(Occur::Must, phrase)]), &Freqs).is_none());
     }
 }

@@ -924,6 +924,26 @@ pub(crate) fn plan_query(
 }
 
 /// How many live documents `query` matches, counting no further than `limit`: the count, and
+/// whether more match. `sure`, a query of terms alone matching only documents `query` matches,
+/// is counted first: when it reaches the limit, so does `query`, whose phrases then need no
+/// position read (a quoted 人民法院 at 3.9 million documents: 10 ms to find 10,000 matches,
+/// most of them holding the word).
+fn count_at_least(
+    searcher: &tantivy::Searcher,
+    query: &dyn TantivyQuery,
+    sure: Option<&dyn TantivyQuery>,
+    limit: usize,
+) -> Result<(usize, bool)> {
+    if let Some(sure) = sure {
+        let (count, more) = count_up_to(searcher, sure, limit)?;
+        if more {
+            return Ok((count, more));
+        }
+    }
+    count_up_to(searcher, query, limit)
+}
+
+/// How many live documents `query` matches, counting no further than `limit`: the count, and
 /// whether more match.
 fn count_up_to(searcher: &tantivy::Searcher, query: &dyn TantivyQuery, limit: usize) -> Result<(usize, bool)> {
     let weight = query.weight(tantivy::query::EnableScoring::disabled_from_searcher(searcher))?;
@@ -1072,6 +1092,7 @@ impl Index {
             plan_query(&self.segmenter, self, request, &mut notices)?;
         let translator = local::Translator { index: self, explain: request.explain };
         let query = translator.query(&plan);
+        let sure = local::sure_matches(&plan, self).map(|sure| translator.query(&sure));
         let searcher = self.reader.searcher();
         // No page holds more hits than there are documents: a huge --limit or --offset must
         // not size a heap by what the user typed.
@@ -1087,7 +1108,7 @@ impl Index {
                 let ranking = translator.chinese(&ranking);
                 let pruned = chinese::TopChinese { inner: query.box_clone(), ranking, k };
                 let hits = searcher.search(&pruned, &top)?;
-                let (total, more) = count_up_to(&searcher, query.as_ref(), request.count_limit)?;
+                let (total, more) = count_at_least(&searcher, query.as_ref(), sure.as_deref(), request.count_limit)?;
                 total_is_lower_bound = more;
                 (hits, total)
             }
@@ -1103,7 +1124,7 @@ impl Index {
                 // the count stops at `count_limit`.
                 let top = TopDocs::with_limit(limit).and_offset(request.offset).order_by_score();
                 let hits = searcher.search(&query, &top)?;
-                let (total, more) = count_up_to(&searcher, query.as_ref(), request.count_limit)?;
+                let (total, more) = count_at_least(&searcher, query.as_ref(), sure.as_deref(), request.count_limit)?;
                 total_is_lower_bound = more;
                 (hits, total)
             }

@@ -859,6 +859,34 @@ fn top_hits_of_any_term_unions_are_those_of_scoring_every_match() {
 }
 
 #[test]
+fn a_limited_count_is_the_exact_count_up_to_the_limit() {
+    // Counting stops at the limit, through the query's words alone where they reach it (a
+    // quoted string's word) or through the whole query.
+    let docs = sentence_mix(1500);
+    let (_d, index) = index_of_documents(docs.clone());
+    index.add_documents(docs.iter().step_by(11).cloned().map(|d| d.with_text("替换后的文本，人民法院审理。"))).unwrap();
+    let runs = han_runs(&docs);
+    let config = ProptestConfig { cases: cases(100), failure_persistence: None, ..ProptestConfig::default() };
+    proptest!(config, |((run, start, len, shape, limit) in (0..runs.len(), 0usize..1000, 1usize..=4, 0usize..3, 1usize..300))| {
+        let chars = &runs[run];
+        let len = len.min(chars.len());
+        let start = start % (chars.len() - len + 1);
+        let needle: String = chars[start..start + len].iter().collect();
+        let query = match shape {
+            0 => needle.clone(),
+            1 => format!("\"{needle}\""),
+            _ => format!("{needle} 人民"),
+        };
+        let mut exact = Query::new(query.as_str()).limit(1);
+        exact.prune = false;
+        let exact = index.search(&exact).unwrap().total;
+        let limited = index.search(&Query::new(query.as_str()).limit(1).count_limit(limit)).unwrap();
+        prop_assert_eq!(limited.total, exact.min(limit), "{}", query);
+        prop_assert_eq!(limited.total_is_lower_bound, exact > limit, "{}", query);
+    });
+}
+
+#[test]
 fn totals_past_the_count_limit_are_lower_bounds() {
     let (_d, index) =
         index_of(&[("a", "t", "人民法院"), ("b", "t", "人民政府"), ("c", "t", "人民代表"), ("d", "t", "人民群众")]);
