@@ -592,7 +592,9 @@ impl Index {
             out.add_text(f.source, source);
         }
         let pairs = f.pairs.map(|pairs| (pairs, &values.grams));
-        let fields = [(f.zh, &values.zh), (f.en, &values.en), (f.grams, &values.grams)].into_iter().chain(pairs);
+        let fields = [(f.zh, &values.zh), (f.en, &values.en), (f.latin, &values.latin), (f.grams, &values.grams)]
+            .into_iter()
+            .chain(pairs);
         for (field, texts) in fields {
             for text in texts {
                 out.add_text(field, text);

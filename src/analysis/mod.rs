@@ -20,7 +20,7 @@ use tantivy::tokenizer::{TextAnalyzer, Token, TokenStream, Tokenizer};
 pub use chinese::Segmenter;
 
 /// Bumped whenever analysis output changes: an index built by another version is refused.
-pub const ANALYZER_VERSION: u32 = 9;
+pub const ANALYZER_VERSION: u32 = 10;
 
 /// Name of the word analyzer (title, source, en fields).
 pub(crate) const WORDS: &str = "sou_words";

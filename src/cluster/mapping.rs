@@ -15,13 +15,14 @@ use super::encode::{HOLE, STACK};
 use crate::analysis::ANALYZER_VERSION;
 
 /// Bumped when the cluster mapping or the meaning of its fields changes.
-/// (2: the Chinese evidence field; empty fields hold a filler.)
-pub(crate) const CLUSTER_FORMAT: u32 = 2;
+/// (2: the Chinese evidence field; empty fields hold a filler. 3: the Latin words of Chinese
+/// text in a field of their own, zh without positions, as in a local index.)
+pub(crate) const CLUSTER_FORMAT: u32 = 3;
 /// The Chinese evidence field: scored by the Chinese ranking's own BM25 (see
 /// `encode::chinese_evidence`).
 pub(crate) const CHINESE: &str = "chinese";
 /// The analyzed fields, each holding encoded tokens.
-pub(crate) const ANALYZED: [&str; 6] = ["title", "source", "zh", "en", "grams", CHINESE];
+pub(crate) const ANALYZED: [&str; 7] = ["title", "source", "zh", "en", "latin", "grams", CHINESE];
 /// The object in `_source` that keeps a document's original text (not indexed).
 pub(crate) const ORIGINAL: &str = "doc";
 
@@ -113,6 +114,9 @@ pub(crate) fn create_body(layout: Layout, dictionary: Option<&StoredDictionary>)
     properties[CHINESE]["similarity"] = json!("sou_chinese");
     // Only frequencies and the length are read there: positions would only cost.
     properties[CHINESE]["index_options"] = json!("freqs");
+    // As locally: Chinese words are looked up, never phrased (strings of characters are
+    // phrases of the character field; Latin phrases of Chinese text are in `latin`).
+    properties["zh"]["index_options"] = json!("freqs");
     let chinese = crate::search::CHINESE_BM25;
     for (field, kind) in [
         ("id", "keyword"),

@@ -239,7 +239,7 @@ fn holds(doc: &Document, needle: &str, fields: &[TextField]) -> bool {
     fields.iter().any(|field| {
         let text = match field {
             TextField::Title => doc.title.as_str(),
-            TextField::Zh => doc.zh.as_str(),
+            TextField::Zh | TextField::Latin => doc.zh.as_str(),
             TextField::En => doc.en.as_str(),
             TextField::Source => doc.source.as_deref().unwrap_or_default(),
             TextField::Grams | TextField::Pairs => "",

@@ -130,6 +130,7 @@ impl Analyzers {
             ("source", encode(&mut self.words, &values.source.into_iter().collect::<Vec<_>>())),
             ("zh", zh),
             ("en", encode(&mut self.words, &values.en)),
+            ("latin", encode(&mut self.words, &values.latin)),
             ("grams", grams),
             (mapping::CHINESE, chinese),
         ];

@@ -46,6 +46,7 @@ impl Translator<'_> {
             TextField::Title => f.title,
             TextField::Zh => f.zh,
             TextField::En => f.en,
+            TextField::Latin => f.latin,
             TextField::Source => f.source,
             TextField::Grams => f.grams,
             // A plan names the pair field only where the index has it (see `Plan::Characters`).

@@ -418,6 +418,12 @@ impl Builder<'_> {
         Plan::combine(parts, Occur::Should)
     }
 
+    /// Latin words side by side in `field`; for zh, which keeps no positions, in the field of
+    /// its Latin words.
+    fn latin_phrase(field: TextField, terms: &[(usize, String)]) -> Option<Plan> {
+        Plan::phrase(if field == TextField::Zh { TextField::Latin } else { field }, terms)
+    }
+
     /// A word in the word fields of `scope`. The zh field has no one-character function words
     /// (see [`crate::analysis::TokenKind::FunctionWord`]); the character field answers there.
     fn word_query(scope: Scope, word: &str) -> Option<Plan> {
@@ -433,12 +439,6 @@ impl Builder<'_> {
             parts.push(labeled(TextField::Grams, word, Plan::term(TextField::Grams, word)));
         }
         Plan::combine(parts, Occur::Should)
-    }
-
-    /// The terms of a word phrase as `field` holds them: zh has no one-character function
-    /// words, so the phrase skips their positions there.
-    fn phrase_terms(field: TextField, terms: &[(usize, String)]) -> Vec<(usize, String)> {
-        terms.iter().filter(|(_, t)| field != TextField::Zh || !is_function_word(t)).cloned().collect()
     }
 
     fn analyze(&self, scope: Scope, text: &str, quoted: bool, prefix: bool, fuzzy: u8) -> TextAtom {
@@ -583,7 +583,7 @@ impl Builder<'_> {
                     let parts = parts.iter().filter_map(|(_, t)| Builder::across(scope, t, |f| Some(Plan::term(f, t))));
                     return Plan::combine(whole.into_iter().chain(parts).collect(), Occur::Should);
                 }
-                let split = Builder::across(scope, &phrase_label(&parts), |f| Plan::phrase(f, &parts));
+                let split = Builder::across(scope, &phrase_label(&parts), |f| Builder::latin_phrase(f, &parts));
                 return Plan::combine(whole.into_iter().chain(split).collect(), Occur::Should);
             }
             return Builder::across(scope, text, |f| Some(Plan::term(f, text)));
@@ -599,11 +599,11 @@ impl Builder<'_> {
             let mut parts: Vec<Plan> = words.collect();
             // A pasted passage is a bag of words, ranked by terms alone (see `passage`).
             if !self.long {
-                parts.extend(Builder::across(scope, &phrase_label(&terms), |f| Plan::phrase(f, &terms)));
+                parts.extend(Builder::across(scope, &phrase_label(&terms), |f| Builder::latin_phrase(f, &terms)));
             }
             return Plan::combine(parts, Occur::Should);
         }
-        Builder::across(scope, &phrase_label(&terms), |f| Plan::phrase(f, &terms))
+        Builder::across(scope, &phrase_label(&terms), |f| Builder::latin_phrase(f, &terms))
     }
 
     /// A quoted string with Chinese (or kana, Hangul, symbols) and anything else beside it —
@@ -659,7 +659,8 @@ impl Builder<'_> {
                     let (terms, next) = latin_positions(words, position);
                     position = next;
                     // Plan::phrase makes positions relative to the first term.
-                    required.extend(Builder::across(scope, &phrase_label(&terms), |f| Plan::phrase(f, &terms)));
+                    let label = phrase_label(&terms);
+                    required.extend(Builder::across(scope, &label, |f| Builder::latin_phrase(f, &terms)));
                     word_terms.extend(terms);
                 }
                 Piece::Han { run, words } => {
@@ -672,17 +673,17 @@ impl Builder<'_> {
                     } else {
                         let terms: Vec<(usize, String)> = words.iter().cloned().enumerate().collect();
                         let label = phrase_label(&terms);
-                        required.extend(Builder::across(scope, &label, |f| {
-                            Plan::phrase(f, &Builder::phrase_terms(f, &terms))
-                        }));
+                        required.extend(Builder::across(scope, &label, |f| Plan::phrase(f, &terms)));
                     }
                 }
             }
         }
         let required = Plan::combine(required, Occur::Must)?;
-        // The whole phrase in the word fields, when it matches there, adds to the score.
-        let bonus = Builder::across(scope, &phrase_label(&word_terms), |f| {
-            Plan::phrase(f, &Builder::phrase_terms(f, &word_terms))
+        // The whole phrase in the word fields, when it matches there, adds to the score: one
+        // word anywhere, several where positions are kept (not zh).
+        let bonus = Builder::across(scope, &phrase_label(&word_terms), |f| match f {
+            TextField::Zh if word_terms.len() > 1 => None,
+            _ => Plan::phrase(f, &word_terms),
         });
         match bonus {
             Some(bonus) if atom.pieces.len() > 1 || matches!(atom.pieces[0], Piece::Han { .. }) => {

@@ -18,6 +18,8 @@ pub(crate) enum TextField {
     Zh,
     En,
     Source,
+    /// The Latin words of Chinese text, with positions (for phrases; zh has none).
+    Latin,
     /// The character (recall) field.
     Grams,
     /// Adjacent pairs of the character field's characters, with positions.
@@ -32,6 +34,7 @@ impl TextField {
             TextField::Zh => "zh",
             TextField::En => "en",
             TextField::Source => "source",
+            TextField::Latin => "latin",
             TextField::Grams => "grams",
             TextField::Pairs => "pairs",
         }

@@ -707,6 +707,24 @@ fn a_negated_phrase_that_matches_nothing_is_no_trouble() {
 }
 
 #[test]
+fn latin_phrases_in_chinese_text_are_exact_without_word_positions_in_zh() {
+    // zh keeps no positions; the Latin words of Chinese text are in en too, stretch by stretch.
+    let (_d, index) = index_of(&[
+        ("together", "t", "美国商务部把这些公司列入entity list，引起关注。"),
+        ("apart", "t", "这份entity名单很长，另一份list也不短。"),
+        ("across", "t", "苹果公司发布Apple新品Watch上市。"),
+        ("english", "t", "The entity list grew again."),
+    ]);
+    assert_eq!(id_set(&index, "\"entity list\""), set(&["together", "english"]));
+    assert_eq!(id_set(&index, "zh:\"entity list\""), set(&["together"]));
+    assert!(id_set(&index, "\"apple watch\"").is_empty());
+    assert_eq!(id_set(&index, "apple watch"), set(&["across"]));
+    // Unquoted, the words of Chinese text are found in either field.
+    assert_eq!(id_set(&index, "entity"), set(&["together", "apart", "english"]));
+    assert_eq!(id_set(&index, "zh:entity"), set(&["together", "apart"]));
+}
+
+#[test]
 fn adjacent_chinese_words_rank_above_the_same_words_apart() {
     let (_d, index) = index_of(&[
         ("apart", "t", "芬太尼的来源十分复杂，这场危机仍在加剧，官员表示担忧。"),
