@@ -45,7 +45,8 @@ pub(crate) fn page(
         Some(sure) => count_up_to(searcher, sure, count_limit)?.1,
         None => false,
     };
-    if !many && let Some((mut scored, total)) = score_all_up_to(searcher, search.query, count_limit)? {
+    if !many && let Some(mut scored) = score_all_up_to(searcher, search.query, count_limit)? {
+        let total = scored.len();
         best_first(&mut scored, limit + offset);
         let hits = scored.into_iter().skip(offset).take(limit).collect();
         return Ok(Page { hits, total, total_is_lower_bound: false });
@@ -76,8 +77,7 @@ fn score_all_up_to(
             doc = scorer.advance();
         }
     }
-    let total = scored.len();
-    Ok(Some((scored, total)))
+    Ok(Some(scored))
 }
 
 /// The best `k` first: higher scores, equal scores in index order (as tantivy's top-k keeps them).
