@@ -57,11 +57,7 @@ pub(crate) fn page(
 }
 
 /// Every live match of `query` with its score, or `None` when there are more than `limit`.
-fn score_all_up_to(
-    searcher: &Searcher,
-    query: &dyn Query,
-    limit: usize,
-) -> Result<Option<(Vec<(Score, DocAddress)>, usize)>> {
+fn score_all_up_to(searcher: &Searcher, query: &dyn Query, limit: usize) -> Result<Option<Vec<(Score, DocAddress)>>> {
     let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
     let mut scored = Vec::new();
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
