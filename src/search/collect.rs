@@ -9,9 +9,11 @@
 //! the query that is cheap to count (its words, see `local::sure_matches`) may show the limit
 //! is reached at once.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use tantivy::collector::TopDocs;
-use tantivy::query::{EnableScoring, Query};
-use tantivy::{DocAddress, DocSet, Score, Searcher, TERMINATED};
+use tantivy::query::{EnableScoring, Query, Weight};
+use tantivy::{DocAddress, DocId, DocSet, Score, Searcher, SegmentReader, TERMINATED};
 
 use crate::error::Result;
 
@@ -59,19 +61,61 @@ pub(crate) fn page(
 /// Every live match of `query` with its score, or `None` when there are more than `limit`.
 fn score_all_up_to(searcher: &Searcher, query: &dyn Query, limit: usize) -> Result<Option<Vec<(Score, DocAddress)>>> {
     let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
+    let found = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(2);
     let mut scored = Vec::new();
     for (ord, reader) in searcher.segment_readers().iter().enumerate() {
-        let mut scorer = weight.scorer(reader, 1.0)?;
-        let mut doc = scorer.doc();
-        while doc != TERMINATED {
-            if !reader.is_deleted(doc) {
-                if scored.len() == limit {
-                    return Ok(None);
-                }
-                scored.push((scorer.score(), DocAddress::new(ord as u32, doc)));
-            }
-            doc = scorer.advance();
+        let max_doc = reader.max_doc();
+        let scan = |start: DocId, end: DocId| scan(weight.as_ref(), reader, ord as u32, start..end, &found, limit);
+        let parts = if threads > 1 && max_doc >= SPLIT_DOCS {
+            let middle = max_doc / 2;
+            std::thread::scope(|scope| {
+                let second = scope.spawn(|| scan(middle, max_doc));
+                let first = scan(0, middle);
+                (first, second.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            })
+        } else {
+            (scan(0, max_doc), Ok(Some(Vec::new())))
+        };
+        match parts {
+            (Ok(Some(first)), Ok(Some(second))) => scored.extend(first.into_iter().chain(second)),
+            (Err(error), _) | (_, Err(error)) => return Err(error),
+            _ => return Ok(None),
         }
+    }
+    Ok(Some(scored))
+}
+
+/// Segments of this many documents or more are scanned by two threads, half each: a query
+/// whose matches are all scored (fewer than the count limit, but spread over millions of
+/// documents) uses the machine's two cores (盗窃 手机 at 3.9 million documents: its 5,963
+/// matches are found among ~30,000 documents holding 盗窃, each checked for 手 and 机 side by side).
+const SPLIT_DOCS: DocId = if cfg!(test) { 64 } else { 1 << 18 };
+
+/// The live matches of `weight` in `docs` of the segment with their scores, or `None` once
+/// `found` (all threads' matches) passes `limit`.
+fn scan(
+    weight: &dyn Weight,
+    reader: &SegmentReader,
+    ord: u32,
+    docs: std::ops::Range<DocId>,
+    found: &AtomicUsize,
+    limit: usize,
+) -> Result<Option<Vec<(Score, DocAddress)>>> {
+    let mut scorer = weight.scorer(reader, 1.0)?;
+    let mut doc = scorer.doc();
+    if doc < docs.start {
+        doc = scorer.seek(docs.start);
+    }
+    let mut scored = Vec::new();
+    while doc < docs.end {
+        if !reader.is_deleted(doc) {
+            if found.fetch_add(1, Ordering::Relaxed) >= limit {
+                return Ok(None);
+            }
+            scored.push((scorer.score(), DocAddress::new(ord, doc)));
+        }
+        doc = scorer.advance();
     }
     Ok(Some(scored))
 }
