@@ -5,7 +5,7 @@ use tantivy::schema::{
 };
 
 use crate::analysis::script::ScriptCounts;
-use crate::analysis::{self, GRAMS, PAIRS, WORDS, ZH_WORDS};
+use crate::analysis::{self, GRAMS, LATIN, PAIRS, WORDS, ZH_WORDS};
 use crate::document::Document;
 
 /// Handles to the schema's fields.
@@ -27,8 +27,8 @@ pub(crate) struct Fields {
     pub zh: Field,
     pub en: Field,
     /// The Latin words of Chinese text (iPhone 15, COVID-19, 151.2mg), with positions: where
-    /// their phrases are matched, zh keeping none. Each stretch between Han runs is a value of
-    /// its own, so no phrase runs across the Chinese between them. Not stored.
+    /// their phrases are matched, zh keeping none. Each Han run between them is a gap, so no
+    /// phrase runs across the Chinese (see [`analysis::LATIN`]). Not stored.
     pub latin: Field,
     /// Han characters of all text of the document: the recall field. With positions, unless
     /// the index has the pair field. Not stored.
@@ -65,7 +65,7 @@ pub(crate) fn build(pairs: bool) -> (Schema, Fields) {
         // (Positions of this field were 13 % of an index.)
         zh: b.add_text_field("zh", text_options_with(ZH_WORDS, true, IndexRecordOption::WithFreqs)),
         en: b.add_text_field("en", text_options(WORDS, true)),
-        latin: b.add_text_field("latin", text_options(WORDS, false)),
+        latin: b.add_text_field("latin", text_options(LATIN, false)),
         // With pairs, phrases of characters are phrases of pairs: the characters need no positions.
         grams: match pairs {
             true => b.add_text_field("grams", text_options_with(GRAMS, false, IndexRecordOption::WithFreqs)),
@@ -95,14 +95,6 @@ pub(crate) fn fields_of(schema: &Schema) -> Option<Fields> {
     })
 }
 
-/// The stretches of `text` between its Han runs that hold a letter or digit.
-fn latin_stretches(text: &str) -> impl Iterator<Item = &str> {
-    analysis::script::runs(text)
-        .filter(|run| !run.han)
-        .map(|run| &text[run.start..run.end])
-        .filter(|stretch| stretch.chars().any(|c| c.is_alphanumeric() && !analysis::script::is_gram_extra(c)))
-}
-
 /// The text a document gives each analyzed field, values in order: what the local index and a
 /// cluster index both analyze, so the two hold the same terms at the same positions.
 #[derive(Debug)]
@@ -111,7 +103,7 @@ pub(crate) struct TextValues<'a> {
     pub source: Option<&'a str>,
     pub zh: Vec<&'a str>,
     pub en: Vec<&'a str>,
-    /// The stretches of the zh values between their Han runs that hold Latin letters or digits.
+    /// The zh values, analyzed for their Latin words alone.
     pub latin: Vec<&'a str>,
     pub grams: Vec<&'a str>,
 }
@@ -132,7 +124,8 @@ impl<'a> TextValues<'a> {
         }
         zh.push(&doc.zh);
         en.push(&doc.en);
-        let latin = zh.iter().flat_map(|text| latin_stretches(text)).collect();
+        // The Chinese texts again, for their Latin words alone (the analyzer skips Han runs).
+        let latin = zh.clone();
         let grams = [Some(&doc.title), doc.source.as_ref(), Some(&doc.zh), Some(&doc.en)]
             .into_iter()
             .flatten()

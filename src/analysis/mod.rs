@@ -26,6 +26,9 @@ pub const ANALYZER_VERSION: u32 = 10;
 pub(crate) const WORDS: &str = "sou_words";
 /// Name of the Chinese text field's analyzer: the words without one-character function words.
 pub(crate) const ZH_WORDS: &str = "sou_zh_words";
+/// Name of the analyzer of the Latin words of Chinese text (the latin field): the word
+/// analyzer's Latin tokens, each Han run between them a gap, so no phrase runs across it.
+pub(crate) const LATIN: &str = "sou_latin";
 /// Name of the character recall analyzer (the gram field).
 pub(crate) const GRAMS: &str = "sou_grams";
 /// Name of the pair analyzer: adjacent characters of the character field (see [`pairs`]), for
@@ -362,19 +365,24 @@ pub fn analyze(text: &str, segmenter: &Segmenter) -> Vec<AnalyzedToken> {
 /// Registers sou's analyzers on `index`. Tantivy stores only analyzer names, so this must run
 /// on every create and open, before any indexing or querying.
 pub(crate) fn register(index: &tantivy::Index, segmenter: &Segmenter) {
-    for name in [WORDS, ZH_WORDS, GRAMS, PAIRS] {
+    for name in [WORDS, ZH_WORDS, LATIN, GRAMS, PAIRS] {
         index.tokenizers().register(name, analyzer(name, segmenter));
     }
 }
 
-/// The analyzer registered under `name` (one of [`WORDS`], [`ZH_WORDS`], [`GRAMS`], [`PAIRS`]); also what
+/// The analyzer registered under `name` (one of [`WORDS`], [`ZH_WORDS`], [`LATIN`], [`GRAMS`], [`PAIRS`]); also what
 /// a cluster index's fields are analyzed with before they are sent.
 pub(crate) fn analyzer(name: &str, segmenter: &Segmenter) -> TextAnalyzer {
-    let words =
-        |function_words| WordTokenizer { segmenter: segmenter.clone(), buffer: TokenBuffer::default(), function_words };
+    let words = |function_words, latin_only| WordTokenizer {
+        segmenter: segmenter.clone(),
+        buffer: TokenBuffer::default(),
+        function_words,
+        latin_only,
+    };
     match name {
-        WORDS => TextAnalyzer::builder(words(true)).build(),
-        ZH_WORDS => TextAnalyzer::builder(words(false)).build(),
+        WORDS => TextAnalyzer::builder(words(true, false)).build(),
+        ZH_WORDS => TextAnalyzer::builder(words(false, false)).build(),
+        LATIN => TextAnalyzer::builder(words(false, true)).build(),
         GRAMS => TextAnalyzer::builder(GramTokenizer).build(),
         PAIRS => TextAnalyzer::builder(pairs::PairTokenizer::default()).build(),
         other => unreachable!("no analyzer named {other}"),
@@ -414,6 +422,8 @@ struct WordTokenizer {
     buffer: TokenBuffer,
     /// Whether one-character function words are kept (see [`TokenKind::FunctionWord`]).
     function_words: bool,
+    /// Whether only Latin tokens are made, a Han run being a one-position gap ([`LATIN`]).
+    latin_only: bool,
 }
 
 impl Tokenizer for WordTokenizer {
@@ -447,9 +457,14 @@ impl TokenStream for WordStream<'_> {
         while self.next >= self.tokenizer.buffer.len {
             let Some(piece) = next_piece(&self.norm.text, self.next_piece) else { return false };
             self.next_piece = piece.end;
-            let WordTokenizer { segmenter, buffer, function_words } = &mut *self.tokenizer;
+            let WordTokenizer { segmenter, buffer, function_words, latin_only } = &mut *self.tokenizer;
             buffer.clear();
             self.next = 0;
+            if *latin_only && piece.han {
+                // The Chinese between two Latin stretches: a gap no phrase crosses.
+                self.state.position += 1;
+                continue;
+            }
             piece_tokens(&self.norm, piece, segmenter, &mut self.state, &mut |t| {
                 if *function_words || t.kind != TokenKind::FunctionWord {
                     buffer.push(t);

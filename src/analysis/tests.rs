@@ -80,6 +80,7 @@ fn streamed_words(text: &str, function_words: bool) -> Vec<(String, usize, usize
         segmenter: Segmenter::default(),
         buffer: TokenBuffer::default(),
         function_words,
+        latin_only: false,
     });
     let mut stream = analyzer.token_stream(text);
     let mut out = Vec::new();
@@ -147,4 +148,19 @@ fn long_texts_stream_in_pieces_without_splitting_a_token() {
     // x1 is a compound: the whole and its two parts, two positions each.
     assert_eq!(tokens.len(), 1001 + 3 * 2000);
     assert_eq!(tokens.last().unwrap().3, 1000 + 2 * 2000);
+}
+
+#[test]
+fn the_latin_analyzer_keeps_latin_words_with_a_gap_for_each_han_run() {
+    let mut analyzer = analyzer(LATIN, &Segmenter::default());
+    let mut stream = analyzer.token_stream("列入entity list，Apple发布Watch上市");
+    let mut tokens = Vec::new();
+    while let Some(t) = stream.next() {
+        tokens.push((t.text.clone(), t.position));
+    }
+    let words: Vec<&str> = tokens.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(words, ["entiti", "list", "appl", "watch"], "{tokens:?}");
+    let at = |w: &str| tokens.iter().find(|(t, _)| t == w).unwrap().1;
+    assert_eq!(at("list"), at("entiti") + 1);
+    assert!(at("watch") > at("appl") + 1, "{tokens:?}");
 }

@@ -28,7 +28,7 @@ use super::client::{Method, Retry, is_transient};
 use super::encode::{FILLER, chinese_evidence, encode};
 use super::lock::WriterLock;
 use super::mapping;
-use crate::analysis::{self, GRAMS, WORDS, ZH_WORDS};
+use crate::analysis::{self, GRAMS, LATIN, WORDS, ZH_WORDS};
 use crate::corpus::{self, Next, Record, SourceFile};
 use crate::document::{Document, Format};
 use crate::error::{Error, Result};
@@ -106,6 +106,7 @@ struct Finishing {
 struct Analyzers {
     words: TextAnalyzer,
     zh: TextAnalyzer,
+    latin: TextAnalyzer,
     grams: TextAnalyzer,
 }
 
@@ -115,6 +116,7 @@ impl Analyzers {
         Analyzers {
             words: analysis::analyzer(WORDS, segmenter),
             zh: analysis::analyzer(ZH_WORDS, segmenter),
+            latin: analysis::analyzer(LATIN, segmenter),
             grams: analysis::analyzer(GRAMS, segmenter),
         }
     }
@@ -130,7 +132,7 @@ impl Analyzers {
             ("source", encode(&mut self.words, &values.source.into_iter().collect::<Vec<_>>())),
             ("zh", zh),
             ("en", encode(&mut self.words, &values.en)),
-            ("latin", encode(&mut self.words, &values.latin)),
+            ("latin", encode(&mut self.latin, &values.latin)),
             ("grams", grams),
             (mapping::CHINESE, chinese),
         ];
