@@ -597,7 +597,8 @@ impl Builder<'_> {
                 .filter(|(_, t)| !(self.skip_stop_words && latin::is_stop_term(t)))
                 .filter_map(|(_, t)| Builder::across(scope, t, |f| Some(Plan::term(f, t))));
             let mut parts: Vec<Plan> = words.collect();
-            // A pasted passage is a bag of words, ranked by terms alone (see `passage`).
+            // A pasted passage is a bag of words, ranked by its terms alone: one flat union of
+            // terms, which `Index::search` scores in full.
             if !self.long {
                 parts.extend(Builder::across(scope, &phrase_label(&terms), |f| Builder::latin_phrase(f, &terms)));
             }
