@@ -169,11 +169,10 @@ fn query_text(params: &HashMap<String, String>, limits: &ServeLimits) -> Result<
     Ok(raw.trim().to_string())
 }
 
+/// The search a request asks for, every parameter checked (a blank query's too: its answer is
+/// empty, but a bad `sort` or date is still a bad request).
 fn search_query(params: &HashMap<String, String>, limits: &ServeLimits) -> Result<Query, ApiError> {
     let text = query_text(params, limits)?;
-    if text.is_empty() {
-        return Err(bad_request("missing query: add ?q=..."));
-    }
     let sort = match params.get("sort").map(String::as_str) {
         None | Some("relevance") => SortBy::Relevance,
         Some("date") => SortBy::Date,
@@ -195,7 +194,11 @@ fn count(index: &dyn Searchable, query: Query) -> Result<usize, ApiError> {
 
 pub(super) async fn search(State(state): State<Shared>, params: Params) -> Result<Json<SearchResponse>, ApiError> {
     let params = params_of(params)?;
-    if query_text(&params, &state.limits)?.is_empty() && params.get("q").is_some_and(|q| !q.is_empty()) {
+    let query = search_query(&params, &state.limits)?;
+    if query.text().is_empty() && params.get("q").is_none_or(|q| q.is_empty()) {
+        return Err(bad_request("missing query: add ?q=..."));
+    }
+    if query.text().is_empty() {
         // Only spaces: a search for nothing, which finds nothing and says why.
         let notices = vec!["the query is blank: type words to search".to_string()];
         let results = SearchResults {
@@ -206,12 +209,11 @@ pub(super) async fn search(State(state): State<Shared>, params: Params) -> Resul
             notices,
             elapsed_ms: 0.0,
         };
-        let (limit, offset) = (number(&params, "limit", 10, state.limits.max_limit)?, 0);
+        let (limit, offset) = (query.limit, 0);
         let response =
             SearchResponse { query: String::new(), limit, offset, results, any_would_find: None, undated_hidden: None };
         return Ok(Json(response));
     }
-    let query = search_query(&params, &state.limits)?;
     blocking(&state, move |state| {
         let index = state.index();
         let index = index.as_ref();
