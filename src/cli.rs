@@ -441,7 +441,9 @@ fn open_for_search(path: Option<&Path>, options: OpenOptions) -> Result<Index> {
         return Index::open_with(path, options).with_context(|| format!("cannot open index {}", path.display()));
     }
     let default = Path::new(DEFAULT_INDEX);
-    let holds_something = std::fs::read_dir(default).is_ok_and(|mut entries| entries.next().is_some());
+    // A clone of this repository has `index/.gitkeep` and nothing else: that is no index yet.
+    let holds_something =
+        std::fs::read_dir(default).is_ok_and(|entries| entries.flatten().any(|entry| entry.file_name() != ".gitkeep"));
     if default.join("meta.json").is_file() || holds_something {
         // An index, or something that is not one (a damaged index, other files): open it
         // and let the error say which; never build over it.

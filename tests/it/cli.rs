@@ -19,6 +19,23 @@ fn search_builds_the_default_index_when_missing() {
 }
 
 #[test]
+fn search_builds_the_default_index_in_a_fresh_clone_whose_index_folder_holds_only_gitkeep() {
+    // The README's first command on a fresh clone: index/ exists, with the .gitkeep that keeps
+    // it in git, and must still be built.
+    let f = Fixture::standard();
+    std::fs::create_dir_all(f.path("index")).unwrap();
+    std::fs::write(f.path("index/.gitkeep"), "").unwrap();
+    f.sou(&["search", "芬太尼"]).assert().success().stderr(contains("building index/ from corpus/"));
+    assert!(f.path("index/meta.json").is_file());
+    // Anything else there is not taken for an empty folder: it is opened, and the error says why.
+    let g = Fixture::standard();
+    std::fs::create_dir_all(g.path("index")).unwrap();
+    std::fs::write(g.path("index/notes.txt"), "mine").unwrap();
+    g.sou(&["search", "芬太尼"]).assert().code(2).stderr(contains("cannot open index index/"));
+    assert!(g.path("index/notes.txt").is_file());
+}
+
+#[test]
 fn chinese_query_highlights_the_term_in_the_chinese_snippet() {
     let f = Fixture::standard();
     f.index();
