@@ -544,9 +544,11 @@ impl Index {
             .max(1);
         // tantivy needs at least 15 MB per thread.
         let memory = self.options.writer_memory.unwrap_or(DEFAULT_WRITER_MEMORY).max(threads * (16 << 20));
-        let writer = self.inner.writer_with_num_threads(threads, memory).map_err(|e| match e {
-            tantivy::TantivyError::LockFailure(..) => Error::Locked(self.path.clone()),
-            other => other.into(),
+        let writer = patiently(|| {
+            self.inner.writer_with_num_threads(threads, memory).map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => Error::Locked(self.path.clone()),
+                other => other.into(),
+            })
         })?;
         // Documents waiting for the indexing threads get a quarter of the budget again: enough
         // to keep the threads fed (thousands of documents), not so much that the queue is what
@@ -790,9 +792,33 @@ impl Drop for Rebuild {
     }
 }
 
+/// How long taking a writer lock that looks held is tried again. A process that another
+/// thread of this program is starting holds a copy of every open file until its program runs
+/// (close-on-exec), the lock file's among them, and an advisory lock lives as long as any copy:
+/// a lock released just before looks held for that moment (tests starting `sou` processes
+/// while a library batch ends saw it).
+const LOCK_PATIENCE: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// `take_lock` until it does not fail with [`Error::Locked`], for at most [`LOCK_PATIENCE`].
+fn patiently<T>(mut take_lock: impl FnMut() -> Result<T>) -> Result<T> {
+    let deadline = std::time::Instant::now() + LOCK_PATIENCE;
+    loop {
+        match take_lock() {
+            Err(Error::Locked(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Takes the writer lock of the index at `path` the way tantivy does (an advisory lock on
-/// `.tantivy-writer.lock`), failing at once when another process holds it.
+/// `.tantivy-writer.lock`), failing when another process holds it.
 fn lock_writer(path: &Path) -> Result<fs::File> {
+    patiently(|| try_lock_writer(path))
+}
+
+fn try_lock_writer(path: &Path) -> Result<fs::File> {
     let lock_file = path.join(".tantivy-writer.lock");
     let lock = fs::OpenOptions::new()
         .create(true)

@@ -177,3 +177,32 @@ fn an_index_killed_while_being_created_opens_as_an_empty_one() {
     index.add_documents([doc("a", "t", "芬太尼")]).unwrap();
     assert_eq!(Index::open(&path).unwrap().num_docs(), 1);
 }
+
+/// A process started by another thread holds a copy of every open file until it runs its
+/// program, the writer lock's file among them: a batch right after the last one must not
+/// take that moment for another writer.
+#[test]
+fn a_batch_after_a_batch_is_not_refused_while_other_threads_start_processes() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let index = Index::create(dir.path().join("i")).unwrap();
+    let done = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        for _ in 0..2 {
+            scope.spawn(|| {
+                while !done.load(Ordering::Relaxed) {
+                    let _ = std::process::Command::new("true").status();
+                }
+            });
+        }
+        for round in 0..100 {
+            let added = index.add_documents([doc(&format!("d{round}"), "t", "芬太尼")]);
+            if let Err(e) = added {
+                done.store(true, Ordering::Relaxed);
+                panic!("round {round}: {e}");
+            }
+        }
+        done.store(true, Ordering::Relaxed);
+    });
+    assert_eq!(index.num_docs(), 100);
+}
