@@ -370,9 +370,9 @@ fn to_simplified(han: &str) -> String {
 /// Traditional words never met their Simplified form (關於 was indexed as 关於, not 关于).
 /// Each maps to its Simplified reading, which the character field also holds at its place.
 /// Derived from the shipped table (data/opencc/TSCharacters.txt).
-static SHARED_CHARS: std::sync::LazyLock<std::collections::HashMap<char, char>> = std::sync::LazyLock::new(|| {
+static SHARED_CHARS: std::sync::LazyLock<rustc_hash::FxHashMap<char, char>> = std::sync::LazyLock::new(|| {
     let table = include_str!("../../data/opencc/TSCharacters.txt");
-    let mut shared = std::collections::HashMap::new();
+    let mut shared = rustc_hash::FxHashMap::default();
     for line in table.lines().filter(|l| !l.starts_with('#')) {
         let Some((key, values)) = line.split_once('\t') else { continue };
         let mut key_chars = key.chars();
@@ -384,10 +384,6 @@ static SHARED_CHARS: std::sync::LazyLock<std::collections::HashMap<char, char>> 
     }
     shared
 });
-
-/// [`SHARED_CHARS`] as a bitmap, for the per-character check.
-static SHARED_SET: std::sync::LazyLock<CharSet> =
-    std::sync::LazyLock::new(|| CharSet::new(SHARED_CHARS.keys().copied()));
 
 /// The Simplified reading of a character that Simplified text also uses as it is (see
 /// `SHARED_CHARS`): 於 → 于, 乾 → 干, 徵 → 征.
@@ -403,7 +399,7 @@ pub fn shared_reading(c: char) -> Option<char> {
 /// Simplified text (沈厚 → 沉厚, 甦醒 → 苏醒, 藉由 → 借由; see [`Rules::simplified_only`]), kept
 /// as readings instead: where one matches, the character field holds the converted characters
 /// beside the originals. By first character.
-static PHRASE_READINGS: std::sync::LazyLock<(CharSet, PhrasesByFirst)> = std::sync::LazyLock::new(|| {
+static PHRASE_READINGS: std::sync::LazyLock<PhrasesByFirst> = std::sync::LazyLock::new(|| {
     let mut by_first = PhrasesByFirst::default();
     for (from, to) in &RULES.simplified_only {
         let (from, to): (Vec<char>, Vec<char>) = (from.chars().collect(), to.chars().collect());
@@ -411,38 +407,39 @@ static PHRASE_READINGS: std::sync::LazyLock<(CharSet, PhrasesByFirst)> = std::sy
             by_first.entry(from[0]).or_default().push((from, to));
         }
     }
-    (CharSet::new(by_first.keys().copied()), by_first)
+    by_first
 });
 
+/// The characters [`readings`] looks at: shared characters and first characters of phrase
+/// rules kept as readings, as a bitmap.
+static READING_TRIGGERS: std::sync::LazyLock<CharSet> =
+    std::sync::LazyLock::new(|| CharSet::new(SHARED_CHARS.keys().chain(PHRASE_READINGS.keys()).copied()));
+
 /// Phrase rules (`from`, `to`, as characters) by the first character of `from`.
-type PhrasesByFirst = std::collections::HashMap<char, Vec<(Vec<char>, Vec<char>)>>;
+type PhrasesByFirst = rustc_hash::FxHashMap<char, Vec<(Vec<char>, Vec<char>)>>;
 
 /// Second readings of the characters of a normalized Han run: `(index of the character in the
 /// run, reading)` in order, for shared characters (於 → 于) and characters of phrase rules kept
 /// as readings (沈厚 → 沉厚). Empty for almost every run.
 pub fn readings(run: &str) -> Vec<(usize, char)> {
-    let (firsts, by_first) = &*PHRASE_READINGS;
-    // Indexing asks this of every Han run: rule out the common case without allocating.
-    if !run.chars().any(|c| SHARED_SET.contains(c) || firsts.contains(c)) {
-        return Vec::new();
-    }
-    let chars: Vec<char> = run.chars().collect();
+    let by_first = &*PHRASE_READINGS;
     let mut out = Vec::new();
-    for (i, &c) in chars.iter().enumerate() {
+    // Indexing asks this of every Han run: one bitmap look-up per character rules out all but
+    // the few that have a reading or start a phrase rule (打 starts one: 打坏 → 打坯).
+    for (i, (at, c)) in run.char_indices().enumerate().filter(|(_, (_, c))| READING_TRIGGERS.contains(*c)) {
         if let Some(reading) = shared_reading(c) {
             out.push((i, reading));
         }
-        if !firsts.contains(c) {
-            continue;
-        }
         for (from, to) in by_first.get(&c).into_iter().flatten() {
-            if chars[i..].starts_with(from) {
+            if run[at..].chars().take(from.len()).eq(from.iter().copied()) {
                 out.extend(from.iter().zip(to).enumerate().filter(|(_, (a, b))| a != b).map(|(j, (_, &b))| (i + j, b)));
             }
         }
     }
-    out.sort_unstable();
-    out.dedup();
+    if out.len() > 1 {
+        out.sort_unstable();
+        out.dedup();
+    }
     out
 }
 
