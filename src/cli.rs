@@ -164,7 +164,7 @@ enum Format {
 
 #[derive(Args)]
 struct SearchArgs {
-    /// The query (see README: words, "phrases", OR, -not, title:, zh:, en:, date:[A TO B], fent*).
+    /// The query (see README: words, "phrases", OR, -not, title:, zh:, en:, date:[A TO B], fent*, oil^2).
     #[arg(required_unless_present = "batch", allow_hyphen_values = true)]
     query: Option<String>,
     /// Run every query of a JSON-lines file (`{"id", "text"}` per line) instead of QUERY.

@@ -21,8 +21,8 @@
 //!
 //! **Queries.** [`Query::new`] takes sou's syntax: words (all required by default, or any with
 //! [`Query::any`]), `"phrases"` (also “…” and 「…」), `OR`, `-word`, `title:` `zh:` `en:`
-//! `source:`, `date:[2023-01-01 TO *]`, `fent*`, `fentanil~`. Setters add paging, date filters,
-//! sorting by date and snippet length.
+//! `source:`, `date:[2023-01-01 TO *]`, `fent*`, `fentanil~`, `oil^2`. Setters add paging, date
+//! filters, sorting by date and snippet length.
 //!
 //! **Results.** [`SearchResults`] holds the total and a page of [`Hit`]s; a hit's
 //! [`Snippets`] are cut in characters at sentence boundaries, and every highlight comes twice:

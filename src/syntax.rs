@@ -4,7 +4,8 @@
 //!
 //! `a b` both required · `a OR b` either · `-a` / `NOT a` excluded · `"a b"` phrase ·
 //! `title:` `zh:` `en:` `source:` field prefixes · `date:[2023-11-01 TO 2023-12-31]` ·
-//! `fent*` prefix · `fentanil~` fuzzy (edit distance 1, `~2` for 2).
+//! `fent*` prefix · `fentanil~` fuzzy (edit distance 1, `~2` for 2) · `oil^2`, `"entity list"^0.5`
+//! boost (the atom's score times the number, as in Lucene).
 
 use crate::date::Date;
 use crate::error::{Error, Result};
@@ -19,11 +20,25 @@ pub(crate) enum Scope {
     Source,
 }
 
+/// What an atom's score is multiplied by (`^N`); 1 without one.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Boost(pub f32);
+
+// Only finite positive numbers are parsed as boosts (see `boost_suffix`), so equality is total.
+impl Eq for Boost {}
+
+impl Boost {
+    pub const NONE: Boost = Boost(1.0);
+}
+
+/// The largest boost taken as typed; larger ones are read as this.
+const MAX_BOOST: f32 = 1000.0;
+
 /// The smallest searchable unit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Atom {
     /// A word or a quoted phrase.
-    Text { scope: Scope, text: String, quoted: bool, prefix: bool, fuzzy: u8 },
+    Text { scope: Scope, text: String, quoted: bool, prefix: bool, fuzzy: u8, boost: Boost },
     /// A date range, both ends inclusive.
     Dates { from: Option<Date>, to: Option<Date> },
 }
@@ -160,11 +175,16 @@ fn lex(input: &str) -> Result<Vec<Item>> {
                 continue;
             };
             let text: String = chars[i + 1..end].iter().collect();
+            // `"entity list"^2`: the boost runs from the closing quote to the next separator.
+            let after = chars[end + 1..].iter().position(|&c| is_separator(c)).map_or(chars.len(), |p| end + 1 + p);
+            let suffix: String = chars[end + 1..after].iter().collect();
+            let boost = boost_suffix(&suffix);
             if !text.trim().is_empty() {
-                let atom = Atom::Text { scope, text, quoted: true, prefix: false, fuzzy: 0 };
+                let boost = boost.unwrap_or(Boost::NONE);
+                let atom = Atom::Text { scope, text, quoted: true, prefix: false, fuzzy: 0, boost };
                 items.push(Item::Atom { negated, atom });
             }
-            i = end + 1;
+            i = if boost.is_some() { after } else { end + 1 };
             continue;
         }
         let end = chars[i..].iter().position(|&c| is_separator(c)).map_or(chars.len(), |p| i + p);
@@ -184,9 +204,27 @@ fn lex(input: &str) -> Result<Vec<Item>> {
     Ok(items)
 }
 
-/// A bare word with its `*` (prefix) or `~N` (fuzzy) suffix.
+/// `N` of a `^N` suffix (`^2`, `^0.5`) as a boost; `None` when `suffix` is not one.
+fn boost_suffix(suffix: &str) -> Option<Boost> {
+    let number = suffix.strip_prefix('^')?;
+    let well_formed = number.starts_with(|c: char| c.is_ascii_digit())
+        && number.chars().all(|c| c.is_ascii_digit() || c == '.')
+        && number.matches('.').count() <= 1;
+    let value: f32 = number.parse().ok().filter(|_| well_formed)?;
+    (value > 0.0 && value.is_finite()).then(|| Boost(value.min(MAX_BOOST)))
+}
+
+/// A bare word with its `*` (prefix) or `~N` (fuzzy) suffix, then its `^N` (boost) suffix.
 fn word_atom(scope: Scope, word: &str) -> Option<Atom> {
-    let (mut text, mut prefix, mut fuzzy) = (word, false, 0);
+    let (mut text, mut boost) = (word, Boost::NONE);
+    // Not a boost alone (`^2` is a search for the symbol and the number, as before).
+    if let Some(caret) = text.rfind('^').filter(|&caret| caret > 0)
+        && let Some(found) = boost_suffix(&text[caret..])
+    {
+        text = &text[..caret];
+        boost = found;
+    }
+    let (mut prefix, mut fuzzy) = (false, 0);
     if let Some(stripped) = text.strip_suffix('*') {
         text = stripped;
         prefix = true;
@@ -199,7 +237,7 @@ fn word_atom(scope: Scope, word: &str) -> Option<Atom> {
     }
     // Symbols the character field holds (😀, ★) are something to search for, too.
     let has_content = text.chars().any(|c| c.is_alphanumeric() || crate::analysis::script::is_gram_extra(c));
-    has_content.then(|| Atom::Text { scope, text: text.to_string(), quoted: false, prefix, fuzzy })
+    has_content.then(|| Atom::Text { scope, text: text.to_string(), quoted: false, prefix, fuzzy, boost })
 }
 
 /// `date:[A TO B]` (either end `*`), `date:{A TO B}`, or `date:A` (that day).
@@ -237,7 +275,7 @@ mod tests {
     use super::*;
 
     fn text(scope: Scope, t: &str) -> Atom {
-        Atom::Text { scope, text: t.into(), quoted: false, prefix: false, fuzzy: 0 }
+        Atom::Text { scope, text: t.into(), quoted: false, prefix: false, fuzzy: 0, boost: Boost::NONE }
     }
 
     fn clause(negated: bool, atoms: Vec<Atom>) -> Clause {
@@ -266,12 +304,48 @@ mod tests {
         let got = parse("title:\"entity list\" zh:芬太尼 fent* fentanil~ opioid~2").unwrap();
         assert_eq!(
             got[0].any_of[0],
-            Atom::Text { scope: Scope::Title, text: "entity list".into(), quoted: true, prefix: false, fuzzy: 0 }
+            Atom::Text {
+                scope: Scope::Title,
+                text: "entity list".into(),
+                quoted: true,
+                prefix: false,
+                fuzzy: 0,
+                boost: Boost::NONE
+            }
         );
         assert_eq!(got[1].any_of[0], text(Scope::Zh, "芬太尼"));
         assert!(matches!(&got[2].any_of[0], Atom::Text { prefix: true, text, .. } if text == "fent"));
         assert!(matches!(&got[3].any_of[0], Atom::Text { fuzzy: 1, text, .. } if text == "fentanil"));
         assert!(matches!(&got[4].any_of[0], Atom::Text { fuzzy: 2, .. }));
+    }
+
+    #[test]
+    fn boosts_follow_words_phrases_prefixes_and_fuzzy_words() {
+        let boost_of = |atom: &Atom| match atom {
+            Atom::Text { boost, .. } => boost.0,
+            Atom::Dates { .. } => panic!("a text atom"),
+        };
+        let got = parse("oil^2 \"entity list\"^0.5 title:芬太尼^3 fent*^4 fentanil~2^1.5 big^5000").unwrap();
+        let boosts: Vec<f32> = got.iter().map(|c| boost_of(&c.any_of[0])).collect();
+        assert_eq!(boosts, vec![2.0, 0.5, 3.0, 4.0, 1.5, MAX_BOOST]);
+        assert!(matches!(&got[0].any_of[0], Atom::Text { text, .. } if text == "oil"));
+        assert!(matches!(&got[1].any_of[0], Atom::Text { text, quoted: true, .. } if text == "entity list"));
+        assert!(matches!(&got[2].any_of[0], Atom::Text { scope: Scope::Title, text, .. } if text == "芬太尼"));
+        assert!(matches!(&got[3].any_of[0], Atom::Text { text, prefix: true, .. } if text == "fent"));
+        assert!(matches!(&got[4].any_of[0], Atom::Text { text, fuzzy: 2, .. } if text == "fentanil"));
+    }
+
+    #[test]
+    fn what_is_not_a_boost_is_searched_as_before() {
+        // No number, zero, a bare caret, a second dot: the text stays as typed.
+        for query in ["oil^", "oil^x", "oil^0", "^2", "oil^1.2.3", "oil^-1", "\"entity list\"^"] {
+            let got = parse(query).unwrap();
+            assert!(
+                got.iter().flat_map(|c| &c.any_of).all(|a| matches!(a, Atom::Text { boost: Boost::NONE, .. })),
+                "{query}: {got:?}"
+            );
+        }
+        assert!(matches!(&parse("oil^x").unwrap()[0].any_of[0], Atom::Text { text, .. } if text == "oil^x"));
     }
 
     #[test]

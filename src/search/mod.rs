@@ -301,6 +301,8 @@ struct TextAtom {
     quoted: bool,
     prefix: bool,
     fuzzy: u8,
+    /// What the atom's score is multiplied by (`oil^2`).
+    boost: f32,
     pieces: Vec<Piece>,
 }
 
@@ -441,7 +443,7 @@ impl Builder<'_> {
         Plan::combine(parts, Occur::Should)
     }
 
-    fn analyze(&self, scope: Scope, text: &str, quoted: bool, prefix: bool, fuzzy: u8) -> TextAtom {
+    fn analyze(&self, scope: Scope, text: &str, quoted: bool, prefix: bool, fuzzy: u8, boost: f32) -> TextAtom {
         let norm = normalize::normalize(text);
         let normalized: &str = &norm.text;
         let mut pieces = Vec::new();
@@ -466,7 +468,7 @@ impl Builder<'_> {
                 }
             }
         }
-        TextAtom { scope, text: text.to_string(), quoted, prefix, fuzzy, pieces }
+        TextAtom { scope, text: text.to_string(), quoted, prefix, fuzzy, boost, pieces }
     }
 
     fn remember(&mut self, atom: &TextAtom) {
@@ -695,6 +697,10 @@ impl Builder<'_> {
     }
 
     fn text_query(&self, atom: &TextAtom) -> Option<Plan> {
+        self.unboosted_text_query(atom).map(|plan| plan.boosted(atom.boost))
+    }
+
+    fn unboosted_text_query(&self, atom: &TextAtom) -> Option<Plan> {
         if atom.quoted {
             let phrase = Builder::verified(atom, Builder::phrase(atom)?);
             if self.chinese_ranking && atom.feeds_chinese_ranking() {
@@ -731,21 +737,23 @@ impl Builder<'_> {
             for piece in &atom.pieces {
                 match piece {
                     Piece::Han { run, words } => {
+                        let from = evidence.len();
                         chinese::evidence_of(words, &mut evidence, &CHINESE_WEIGHTS);
+                        evidence[from..].iter_mut().for_each(|(_, weight)| *weight *= atom.boost);
                         // All-terms mode: the exact string of an unspaced run ranks first
                         // (every match of a quoted one holds it).
                         if !self.any && words.len() > 1 && !atom.quoted {
                             exact.push(run.clone());
                         }
                     }
-                    Piece::Latin(words) => latin.extend(words.iter().map(|w| w.text.clone())),
+                    Piece::Latin(words) => latin.extend(words.iter().map(|w| (w.text.clone(), atom.boost))),
                 }
             }
         }
         if evidence.is_empty() {
             return None;
         }
-        evidence.extend(latin.into_iter().map(|w| (chinese::Evidence::Word(w), CHINESE_LATIN_WEIGHT)));
+        evidence.extend(latin.into_iter().map(|(w, boost)| (chinese::Evidence::Word(w), CHINESE_LATIN_WEIGHT * boost)));
         Some(ChinesePlan { evidence, params: CHINESE_BM25, exact })
     }
 }
@@ -796,8 +804,8 @@ pub(crate) fn plan_query(
                 .any_of
                 .iter()
                 .map(|atom| match atom {
-                    Atom::Text { scope, text, quoted, prefix, fuzzy } => {
-                        Ok(builder.analyze(*scope, text, *quoted, *prefix, *fuzzy))
+                    Atom::Text { scope, text, quoted, prefix, fuzzy, boost } => {
+                        Ok(builder.analyze(*scope, text, *quoted, *prefix, *fuzzy, boost.0))
                     }
                     other => Err(other),
                 })

@@ -990,3 +990,25 @@ fn rankings_compare_ties_aside() {
         whole
     }));
 }
+
+#[test]
+fn a_boost_reorders_english_chinese_and_quoted_atoms() {
+    let (_d, index) = index_of(&[
+        ("oil", "Oil", "Oil prices rose. 石油价格上涨。"),
+        ("gas", "Gas", "Gas prices fell. 天然气价格下跌。"),
+    ]);
+    // Each pair: the same two alternatives, either one boosted, and the boosted one ranks first.
+    let pairs =
+        [("oil", "gas"), ("石油", "天然气"), ("\"oil prices\"", "\"gas prices\""), ("\"石油价格\"", "\"天然气价格\"")];
+    for (left, right) in pairs {
+        let first = |query: String| ids(&index, &query)[0].clone();
+        assert_eq!(first(format!("{left}^10 OR {right}")), "oil", "{left}");
+        assert_eq!(first(format!("{left} OR {right}^10")), "gas", "{right}");
+    }
+    // A boost multiplies the score.
+    let score = |query: &str| index.search(&Query::new(query)).unwrap().hits[0].score;
+    let (plain, boosted) = (score("oil"), score("oil^3"));
+    assert!((boosted / plain - 3.0).abs() < 1e-3, "{plain} {boosted}");
+    // The matches are the same.
+    assert_eq!(id_set(&index, "价格^5"), id_set(&index, "价格"));
+}

@@ -122,6 +122,19 @@ fn a_title_match_counts_more() {
 }
 
 #[test]
+fn a_boost_puts_the_boosted_word_first() {
+    let f = Fixture::standard();
+    f.index();
+    // notes.md holds 变异株, long.txt 标点符号; whichever side is boosted ranks first.
+    for (query, first) in [("变异株^20 标点符号", "corpus/notes.md"), ("变异株 标点符号^20", "corpus/long.txt")]
+    {
+        let got = ids(&f, &[query, "--any"]);
+        assert_eq!(sorted(got.clone()), strings(&["corpus/long.txt", "corpus/notes.md"]), "{query}");
+        assert_eq!(got[0], first, "{query}");
+    }
+}
+
+#[test]
 fn sort_by_date_and_paging() {
     let f = Fixture::standard();
     f.index();
