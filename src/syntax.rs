@@ -4,8 +4,8 @@
 //!
 //! `a b` both required · `a OR b` either · `-a` / `NOT a` excluded · `"a b"` phrase ·
 //! `title:` `zh:` `en:` `source:` field prefixes · `date:[2023-11-01 TO 2023-12-31]` ·
-//! `fent*` prefix · `fentanil~` fuzzy (edit distance 1, `~2` for 2) · `oil^2`, `"entity list"^0.5`
-//! boost (the atom's score times the number, as in Lucene).
+//! `fent*` prefix · `fentanil~` fuzzy (edit distance 1, `~2` for 2) · `oil^2`, `"entity list"^0.5`,
+//! `(oil OR gas)^2` boost (the score times the number, as in Lucene).
 
 use crate::date::Date;
 use crate::error::{Error, Result};
@@ -55,6 +55,15 @@ enum Item {
     And,
     Not,
     Atom { negated: bool, atom: Atom },
+}
+
+impl Item {
+    /// Multiplies a text atom's boost (a group's boost reaching its words).
+    fn boost_by(&mut self, by: Boost) {
+        if let Item::Atom { atom: Atom::Text { boost, .. }, .. } = self {
+            *boost = Boost((boost.0 * by.0).min(MAX_BOOST));
+        }
+    }
 }
 
 fn closing_quote(open: char) -> Option<char> {
@@ -128,10 +137,25 @@ fn fold_query_char(c: char) -> char {
 
 fn lex(input: &str) -> Result<Vec<Item>> {
     let chars: Vec<char> = input.chars().collect();
-    let mut items = Vec::new();
+    let mut items: Vec<Item> = Vec::new();
+    // Where each open parenthesis's items start: `(a OR b)^2` boosts a and b.
+    let mut groups: Vec<usize> = Vec::new();
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
+        if c == '(' {
+            groups.push(items.len());
+        }
+        if c == ')'
+            && let Some(start) = groups.pop()
+        {
+            let after = chars[i + 1..].iter().position(|&c| is_separator(c)).map_or(chars.len(), |p| i + 1 + p);
+            if let Some(boost) = boost_suffix(&chars[i + 1..after].iter().collect::<String>()) {
+                items[start..].iter_mut().for_each(|item| item.boost_by(boost));
+                i = after;
+                continue;
+            }
+        }
         if c.is_whitespace() || c == '(' || c == ')' {
             i += 1;
             continue;
@@ -333,6 +357,23 @@ mod tests {
         assert!(matches!(&got[2].any_of[0], Atom::Text { scope: Scope::Title, text, .. } if text == "芬太尼"));
         assert!(matches!(&got[3].any_of[0], Atom::Text { text, prefix: true, .. } if text == "fent"));
         assert!(matches!(&got[4].any_of[0], Atom::Text { text, fuzzy: 2, .. } if text == "fentanil"));
+    }
+
+    #[test]
+    fn a_group_boost_reaches_each_word_of_the_group() {
+        let got = parse("(oil OR gas^2)^3 coal (\"entity list\")^0.5").unwrap();
+        let boosts: Vec<(String, f32)> = got
+            .iter()
+            .flat_map(|c| &c.any_of)
+            .map(|a| match a {
+                Atom::Text { text, boost, .. } => (text.clone(), boost.0),
+                Atom::Dates { .. } => panic!("a text atom"),
+            })
+            .collect();
+        let expected = [("oil", 3.0), ("gas", 6.0), ("coal", 1.0), ("entity list", 0.5)];
+        assert_eq!(boosts, expected.map(|(t, b)| (t.to_string(), b)).to_vec());
+        // A closing parenthesis without its partner boosts nothing.
+        assert!(matches!(&parse("oil)^2").unwrap()[0].any_of[0], Atom::Text { boost: Boost::NONE, .. }));
     }
 
     #[test]
