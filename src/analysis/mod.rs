@@ -251,11 +251,9 @@ struct GramStream<'a> {
     original: Option<&'a str>,
     /// A second token for the last character's position (see `advance`).
     variant: Option<char>,
-    /// Second readings of characters of the current Han run (see [`normalize::readings`]),
-    /// `(position, reading)`, the next one last.
+    /// Second readings still to give (see [`normalize::readings_from`]), `(position, reading)`,
+    /// the next one last.
     readings: Vec<(usize, char)>,
-    /// Byte offset (normalized) where the Han run whose readings were computed ends.
-    readings_until: usize,
 }
 
 impl<'a> GramStream<'a> {
@@ -271,8 +269,16 @@ impl<'a> GramStream<'a> {
             original,
             variant: None,
             readings: Vec::new(),
-            readings_until: 0,
         }
+    }
+
+    /// Adds the second readings that start at `c`, the first character of `rest`, given at
+    /// `position`, to those still to give (`readings`).
+    fn note_readings_from(readings: &mut Vec<(usize, char)>, position: usize, c: char, rest: &str) {
+        normalize::readings_from(c, rest, |j, reading| readings.push((position + j, reading)));
+        // Given in order of position, then character, each once: the next one last.
+        readings.sort_unstable_by(|a, b| b.cmp(a));
+        readings.dedup();
     }
 
     /// The original character at normalized byte `start` converted on its own, when that
@@ -320,15 +326,9 @@ impl TokenStream for GramStream<'_> {
                 self.next = script::skip_non_gram_bytes(text.as_bytes(), start + c_len);
                 continue;
             }
-            if start >= self.readings_until && script::han_len_at(text, start) > 0 {
-                let run = script::run_at(text, start).expect("a Han character starts a run");
-                self.readings_until = run.end;
-                let mut readings: Vec<(usize, char)> = normalize::readings(&text[run.start..run.end])
-                    .into_iter()
-                    .map(|(i, c)| (self.position + i, c))
-                    .collect();
-                readings.reverse();
-                self.readings = readings;
+            let (c, _) = script::char_at(text, start);
+            if normalize::is_reading_trigger(c) {
+                Self::note_readings_from(&mut self.readings, self.position, c, &text[start..]);
             }
             self.next += len;
             self.variant = self.variant_at(start, &text[start..start + len]);

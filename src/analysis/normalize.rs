@@ -422,25 +422,38 @@ type PhrasesByFirst = rustc_hash::FxHashMap<char, Vec<(Vec<char>, Vec<char>)>>;
 /// run, reading)` in order, for shared characters (於 → 于) and characters of phrase rules kept
 /// as readings (沈厚 → 沉厚). Empty for almost every run.
 pub fn readings(run: &str) -> Vec<(usize, char)> {
-    let by_first = &*PHRASE_READINGS;
     let mut out = Vec::new();
     // Indexing asks this of every Han run: one bitmap look-up per character rules out all but
     // the few that have a reading or start a phrase rule (打 starts one: 打坏 → 打坯).
-    for (i, (at, c)) in run.char_indices().enumerate().filter(|(_, (_, c))| READING_TRIGGERS.contains(*c)) {
-        if let Some(reading) = shared_reading(c) {
-            out.push((i, reading));
-        }
-        for (from, to) in by_first.get(&c).into_iter().flatten() {
-            if run[at..].chars().take(from.len()).eq(from.iter().copied()) {
-                out.extend(from.iter().zip(to).enumerate().filter(|(_, (a, b))| a != b).map(|(j, (_, &b))| (i + j, b)));
-            }
-        }
+    for (i, (at, c)) in run.char_indices().enumerate().filter(|(_, (_, c))| is_reading_trigger(*c)) {
+        readings_from(c, &run[at..], |j, reading| out.push((i + j, reading)));
     }
     if out.len() > 1 {
         out.sort_unstable();
         out.dedup();
     }
     out
+}
+
+/// Whether second readings can start at `c` (see [`readings_from`]): a bitmap look-up.
+#[inline]
+pub fn is_reading_trigger(c: char) -> bool {
+    READING_TRIGGERS.contains(c)
+}
+
+/// The second readings that start at `c`, the first character of `rest` (normalized text from
+/// `c` on): `emit(j, reading)` for the character `j` places after `c` (0: `c` itself), in no
+/// particular order and possibly twice. A phrase rule matches within Han text only, as its
+/// characters are all Han.
+pub fn readings_from(c: char, rest: &str, mut emit: impl FnMut(usize, char)) {
+    if let Some(reading) = shared_reading(c) {
+        emit(0, reading);
+    }
+    for (from, to) in PHRASE_READINGS.get(&c).into_iter().flatten() {
+        if rest.chars().take(from.len()).eq(from.iter().copied()) {
+            from.iter().zip(to).enumerate().filter(|(_, (a, b))| a != b).for_each(|(j, (_, &b))| emit(j, b));
+        }
+    }
 }
 
 #[cfg(test)]
