@@ -230,6 +230,12 @@ pub(crate) fn han_len_at(text: &str, i: usize) -> usize {
     if is_han(c) { len } else { 0 }
 }
 
+/// Punctuation of Chinese text (、。「」《》，：) and general punctuation (— “ ” …): no letters, known
+/// without Unicode's tables, which are slow for characters beyond ASCII.
+fn is_common_punctuation(c: char) -> bool {
+    matches!(c as u32, 0x2010..=0x2027 | 0x3000..=0x3004 | 0x3008..=0x3020 | 0xFF01..=0xFF0F | 0xFF1A..=0xFF20)
+}
+
 /// Counts of the characters that decide which language a paragraph is in.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ScriptCounts {
@@ -242,20 +248,29 @@ pub struct ScriptCounts {
 impl ScriptCounts {
     /// Counts Han characters and non-Han words in `text`.
     pub fn of(text: &str) -> Self {
+        let bytes = text.as_bytes();
         let mut counts = ScriptCounts::default();
         let mut in_word = false;
-        for c in text.chars() {
-            if is_han(c) {
-                counts.han += 1;
-                in_word = false;
-            } else if c.is_alphabetic() {
-                if !in_word {
-                    counts.latin_words += 1;
+        let mut i = 0;
+        while i < bytes.len() {
+            // ASCII and most Han characters (lead bytes E5–E9) are known without decoding; every
+            // paragraph of every document is counted, to tell Chinese from English.
+            let (han, letter, len) = match bytes[i] {
+                lead if lead < 0x80 => (false, lead.is_ascii_alphabetic(), 1),
+                0xE5..=0xE9 => (true, false, 3),
+                _ => {
+                    let (c, len) = char_at(text, i);
+                    let han = is_han(c);
+                    (han, !han && !is_common_punctuation(c) && c.is_alphabetic(), len)
                 }
-                in_word = true;
-            } else {
-                in_word = false;
+            };
+            i += len;
+            if han {
+                counts.han += 1;
+            } else if letter && !in_word {
+                counts.latin_words += 1;
             }
+            in_word = letter;
         }
         counts
     }
@@ -271,6 +286,44 @@ impl ScriptCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_punctuation_has_no_letters() {
+        for code in (0x2010..=0x2027)
+            .chain(0x3000..=0x3004)
+            .chain(0x3008..=0x3020)
+            .chain(0xFF01..=0xFF0F)
+            .chain(0xFF1A..=0xFF20)
+        {
+            let c = char::from_u32(code).unwrap();
+            assert!(is_common_punctuation(c) && !c.is_alphabetic() && !is_han(c), "U+{code:04X}");
+        }
+    }
+
+    #[test]
+    fn script_counts_count_han_characters_and_words_of_letters() {
+        // The plain definition the counting loop must agree with.
+        fn reference(text: &str) -> (usize, usize) {
+            let (mut han, mut words, mut in_word) = (0, 0, false);
+            for c in text.chars() {
+                let letter = !is_han(c) && c.is_alphabetic();
+                han += usize::from(is_han(c));
+                words += usize::from(letter && !in_word);
+                in_word = letter;
+            }
+            (han, words)
+        }
+        for text in [
+            "",
+            "美国商务部扩大实体清单，The list now covers dozens of firms.",
+            "〇一二 々 〆 ひらがなカタカナ 서울 Ελληνικά café naïve",
+            "「引号」《书名》——“双引号”……（括号）：；！？",
+            "iPhone15与COVID-19 𠀀𠀁 😀★ ｆｕｌｌ ｗｉｄｔｈ",
+        ] {
+            let counts = ScriptCounts::of(text);
+            assert_eq!((counts.han, counts.latin_words), reference(text), "{text}");
+        }
+    }
 
     fn run_texts(text: &str) -> Vec<(&str, bool)> {
         runs(text).map(|r| (&text[r.start..r.end], r.han)).collect()
