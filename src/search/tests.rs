@@ -1012,3 +1012,17 @@ fn a_boost_reorders_english_chinese_and_quoted_atoms() {
     // The matches are the same.
     assert_eq!(id_set(&index, "价格^5"), id_set(&index, "价格"));
 }
+
+#[test]
+fn in_all_terms_mode_the_exact_string_still_ranks_above_a_boosted_alternative() {
+    let (_d, index) = index_of(&[
+        ("exact", "进展", "芬太尼合作取得进展。"),
+        ("boosted", "供应", "天然气供应充足。"),
+        ("apart", "无关", "合作与芬太尼无关。"),
+    ]);
+    // The documented rule: a boost weighs words, the exact string of an unspaced run of several
+    // words (芬太尼 合作) comes first.
+    assert_eq!(ids(&index, "芬太尼合作 OR 天然气^50")[0], "exact");
+    // Without an exact run among the alternatives, the boost decides.
+    assert_eq!(ids(&index, "芬太尼 OR 天然气^50")[0], "boosted");
+}
