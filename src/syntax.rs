@@ -148,13 +148,11 @@ fn lex(input: &str) -> Result<Vec<Item>> {
         }
         if c == ')'
             && let Some(start) = groups.pop()
+            && let Some((boost, after)) = boost_after(&chars, i)
         {
-            let after = chars[i + 1..].iter().position(|&c| is_separator(c)).map_or(chars.len(), |p| i + 1 + p);
-            if let Some(boost) = boost_suffix(&chars[i + 1..after].iter().collect::<String>()) {
-                items[start..].iter_mut().for_each(|item| item.boost_by(boost));
-                i = after;
-                continue;
-            }
+            items[start..].iter_mut().for_each(|item| item.boost_by(boost));
+            i = after;
+            continue;
         }
         if c.is_whitespace() || c == '(' || c == ')' {
             i += 1;
@@ -199,16 +197,13 @@ fn lex(input: &str) -> Result<Vec<Item>> {
                 continue;
             };
             let text: String = chars[i + 1..end].iter().collect();
-            // `"entity list"^2`: the boost runs from the closing quote to the next separator.
-            let after = chars[end + 1..].iter().position(|&c| is_separator(c)).map_or(chars.len(), |p| end + 1 + p);
-            let suffix: String = chars[end + 1..after].iter().collect();
-            let boost = boost_suffix(&suffix);
+            let boosted = boost_after(&chars, end);
             if !text.trim().is_empty() {
-                let boost = boost.unwrap_or(Boost::NONE);
+                let boost = boosted.map_or(Boost::NONE, |(boost, _)| boost);
                 let atom = Atom::Text { scope, text, quoted: true, prefix: false, fuzzy: 0, boost };
                 items.push(Item::Atom { negated, atom });
             }
-            i = if boost.is_some() { after } else { end + 1 };
+            i = boosted.map_or(end + 1, |(_, after)| after);
             continue;
         }
         let end = chars[i..].iter().position(|&c| is_separator(c)).map_or(chars.len(), |p| i + p);
@@ -226,6 +221,13 @@ fn lex(input: &str) -> Result<Vec<Item>> {
         }
     }
     Ok(items)
+}
+
+/// The `^N` boost written right after `chars[at]`, a closing quote or parenthesis
+/// (`"entity list"^2`, `(a OR b)^2`), and where the query goes on after it.
+fn boost_after(chars: &[char], at: usize) -> Option<(Boost, usize)> {
+    let end = chars[at + 1..].iter().position(|&c| is_separator(c)).map_or(chars.len(), |p| at + 1 + p);
+    boost_suffix(&chars[at + 1..end].iter().collect::<String>()).map(|boost| (boost, end))
 }
 
 /// `N` of a `^N` suffix (`^2`, `^0.5`) as a boost; `None` when `suffix` is not one.
