@@ -410,8 +410,8 @@ static PHRASE_READINGS: std::sync::LazyLock<PhrasesByFirst> = std::sync::LazyLoc
     by_first
 });
 
-/// The characters [`readings`] looks at: shared characters and first characters of phrase
-/// rules kept as readings, as a bitmap.
+/// The characters second readings can start at ([`is_reading_trigger`]): shared characters and
+/// first characters of phrase rules kept as readings, as a bitmap.
 static READING_TRIGGERS: std::sync::LazyLock<CharSet> =
     std::sync::LazyLock::new(|| CharSet::new(SHARED_CHARS.keys().chain(PHRASE_READINGS.keys()).copied()));
 
