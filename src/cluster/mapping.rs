@@ -5,8 +5,9 @@
 //! Every analyzed field holds sou's tokens as encoded by `encode` and is read back by one
 //! analyzer made of built-in parts: a whitespace tokenizer, a `pattern_capture` filter that
 //! unstacks tokens sharing a position, a stop filter that turns holes into position gaps. (A
-//! multiplexer of `pattern_replace` chains did the same at a seventh of the ingest speed.) No plugin is needed,
-//! and OpenSearch ends up with the terms and positions the local index has.
+//! multiplexer of `pattern_replace` chains did the same at a seventh of the ingest speed.) No plugin is needed
+//! (the Chinese evidence's similarity is a Painless script; Painless is a module of every
+//! OpenSearch distribution), and OpenSearch ends up with the terms and positions the local index has.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -16,8 +17,9 @@ use crate::analysis::ANALYZER_VERSION;
 
 /// Bumped when the cluster mapping or the meaning of its fields changes.
 /// (2: the Chinese evidence field; empty fields hold a filler. 3: the Latin words of Chinese
-/// text in a field of their own, zh without positions, as in a local index.)
-pub(crate) const CLUSTER_FORMAT: u32 = 3;
+/// text in a field of their own, zh without positions, as in a local index. 4: the Chinese
+/// evidence's k1 follows the average length, a scripted similarity.)
+pub(crate) const CLUSTER_FORMAT: u32 = 4;
 /// The Chinese evidence field: scored by the Chinese ranking's own BM25 (see
 /// `encode::chinese_evidence`).
 pub(crate) const CHINESE: &str = "chinese";
@@ -117,7 +119,6 @@ pub(crate) fn create_body(layout: Layout, dictionary: Option<&StoredDictionary>)
     // As locally: Chinese words are looked up, never phrased (strings of characters are
     // phrases of the character field; Latin phrases of Chinese text are in `latin`).
     properties["zh"]["index_options"] = json!("freqs");
-    let chinese = crate::search::CHINESE_BM25;
     for (field, kind) in [
         ("id", "keyword"),
         ("path", "keyword"),
@@ -146,7 +147,7 @@ pub(crate) fn create_body(layout: Layout, dictionary: Option<&StoredDictionary>)
             // ones too, as tantivy's field norms do.
             "similarity": {
                 "sou_bm25": {"type": "BM25", "k1": 1.2, "b": 0.75, "discount_overlaps": false},
-                "sou_chinese": {"type": "BM25", "k1": chinese.k1, "b": chinese.b, "discount_overlaps": false},
+                "sou_chinese": chinese_similarity(),
             },
         },
         "mappings": {
@@ -160,6 +161,29 @@ pub(crate) fn create_body(layout: Layout, dictionary: Option<&StoredDictionary>)
 }
 
 /// The mapping's `_meta`: the stamp, and the user dictionary when there is one.
+/// The Chinese evidence field's similarity: BM25 whose k1 follows the field's average length
+/// as the local ranking's does (`search::chinese::Saturation`), in Painless, since OpenSearch's
+/// `BM25` takes one k1 fixed when the index is made. Its idf is Lucene's (and tantivy's), and
+/// the score keeps the factor `k1 + 1` (see `query`).
+fn chinese_similarity() -> Value {
+    let crate::search::plan::Saturation { short_k1, long_k1, short_length, long_length, b } =
+        crate::search::CHINESE_BM25;
+    let weight = "return query.boost * Math.log(1.0 + (field.docCount - term.docFreq + 0.5) / (term.docFreq + 0.5));";
+    let score = format!(
+        "double avg = Math.max(1.0, (double) field.sumTotalTermFreq / field.docCount); \
+         double along = (Math.log(avg) - Math.log({short_length:?})) / (Math.log({long_length:?}) - Math.log({short_length:?})); \
+         double k1 = {short_k1:?} + ({long_k1:?} - {short_k1:?}) * Math.min(1.0, Math.max(0.0, along)); \
+         double norm = k1 * (1.0 - {b:?} + {b:?} * doc.length / avg); \
+         return weight * (k1 + 1.0) * doc.freq / (doc.freq + norm);"
+    );
+    json!({
+        "type": "scripted",
+        "weight_script": {"source": weight},
+        "script": {"source": score},
+        "discount_overlaps": false,
+    })
+}
+
 fn meta(dictionary: Option<&StoredDictionary>) -> Value {
     let mut meta = json!({"sou": ClusterStamp::current(dictionary.map(|d| d.text.as_str()))});
     if let Some(dictionary) = dictionary {

@@ -66,7 +66,7 @@ impl Translator<'_> {
             grams: f.grams,
             pairs: f.pairs,
             evidence: plan.evidence.clone(),
-            params: plan.params,
+            saturation: plan.saturation,
             exact: plan.exact.clone(),
             cells: Some(self.index.cells.clone()),
         }

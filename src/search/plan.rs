@@ -7,7 +7,7 @@
 use crate::date::Date;
 use crate::error::Result;
 
-pub(crate) use super::chinese::{Evidence, Params};
+pub(crate) use super::chinese::{Evidence, Saturation};
 #[cfg(feature = "cluster")]
 pub(crate) use super::chinese::{evidence_label, exact_label, merged};
 
@@ -57,7 +57,7 @@ pub(crate) enum Occur {
 pub(crate) struct ChinesePlan {
     /// Each piece of evidence with its weight (repeats add up).
     pub evidence: Vec<(Evidence, f32)>,
-    pub params: Params,
+    pub saturation: Saturation,
     /// Runs whose exact string ranks a document above every document without it.
     pub exact: Vec<String>,
 }

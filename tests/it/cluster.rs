@@ -523,6 +523,29 @@ fn a_cluster_index_ranks_every_kind_of_query_as_the_local_index_does() {
     assert!(differ.is_empty(), "{} of {compared} searches differ:\n{}", differ.len(), differ.join("\n"));
 }
 
+/// The Chinese ranking's k1 follows the index's average length; a cluster computes it in a
+/// scripted similarity from its own statistics. One-word queries have no exact-string bonus,
+/// so each hit's score is the evidence alone and must be the local one.
+#[test]
+fn a_cluster_index_scores_chinese_evidence_as_the_local_index_does() {
+    let test = "a_cluster_index_scores_chinese_evidence_as_the_local_index_does";
+    let Some(url) = cluster_index(test) else { return };
+    let (_dir, local, cluster) = both_indexes(&url);
+    let mut compared = 0;
+    for text in ["芬太尼", "法医", "稀土", "疫苗", "制裁", "关税", "美国", "中国", "政府"] {
+        let query = sou::Query::new(text).limit(30);
+        let (here, there) = (local.search(&query).unwrap(), cluster.search(&query).unwrap());
+        assert_eq!(here.total, there.total, "{text}");
+        for hit in &here.hits {
+            let other = there.hits.iter().find(|h| h.id == hit.id).unwrap_or_else(|| panic!("{text}: {}", hit.id));
+            let close = (hit.score - other.score).abs() <= 1e-4 * hit.score.abs().max(1.0);
+            assert!(close, "{text} {}: local {} cluster {}", hit.id, hit.score, other.score);
+            compared += 1;
+        }
+    }
+    assert!(compared >= 20, "only {compared} hits compared");
+}
+
 #[test]
 fn every_chinese_substring_and_quoted_string_is_found_exactly_on_a_cluster() {
     let test = "every_chinese_substring_and_quoted_string_is_found_exactly_on_a_cluster";

@@ -65,6 +65,8 @@ public final class OpenSearchNodeMain {
             "org.opensearch.analysis.common.CommonAnalysisPlugin"));
         // _delete_by_query and _update_by_query.
         plugins.add(plugin("org.opensearch.index.reindex.ReindexModulePlugin", "org.opensearch.index.reindex.ReindexPlugin"));
+        // Painless, for the scripted similarity of the Chinese evidence field.
+        plugins.add(plugin("org.opensearch.painless.PainlessModulePlugin", "org.opensearch.painless.PainlessPlugin"));
         // Optional analysis plugins, if their jars were put on the classpath (see README).
         for (String optional : csv(System.getProperty("sou.extraPlugins", ""))) {
             plugins.add(plugin(optional));
