@@ -892,11 +892,14 @@ fn segmenter_for(dict: Option<&str>, path: &Path) -> Result<Segmenter> {
     }
 }
 
-/// How new indexes store their documents: zstd at level 3 instead of tantivy's lz4 made the
-/// doc store 24 % smaller (61.4 → 46.6 MB on the 100 MB scale mix, the index 1.71× → 1.56× the
-/// input) for 3 % more indexing time and no measurable change in cold queries. An index made
-/// with lz4 keeps it (the compressor is in its meta.json), so nothing needs a rebuild.
+/// How new indexes store their documents: zstd instead of tantivy's lz4 made the doc store 24 %
+/// smaller (61.4 → 46.6 MB on the 100 MB scale mix at level 3, the index 1.71× → 1.56× the
+/// input) and no measurable change in cold queries. Level 1 rather than 3: 2.4 % fewer
+/// instructions indexing LeCaRD (4.4 % on the news mix; cachegrind, 5 MB of each) for an index
+/// 1.6 % larger (100 MB scale mix: 137.0 → 139.3 MB), and sou / core indexing time on LeCaRD
+/// 1.24 → 1.20 (`cargo bench --bench sou -- extras`). An index made with another compressor or
+/// level keeps it (it is in its meta.json), so nothing needs a rebuild.
 fn index_settings() -> IndexSettings {
-    let zstd = tantivy::store::ZstdCompressor { compression_level: Some(3) };
+    let zstd = tantivy::store::ZstdCompressor { compression_level: Some(1) };
     IndexSettings { docstore_compression: tantivy::store::Compressor::Zstd(zstd), ..IndexSettings::default() }
 }
