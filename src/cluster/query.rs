@@ -114,7 +114,7 @@ impl Translator<'_, '_> {
     fn chinese(&mut self, plan: &ChinesePlan, boost: f32) -> Value {
         // The similarity's k1 follows the index's average length: take the largest, so the
         // bonus still exceeds all the evidence can add.
-        let factor = plan.saturation.largest_k1() + 1.0;
+        let factor = plan.saturation.short_k1.max(plan.saturation.long_k1) + 1.0;
         let merged = merged(&plan.evidence);
         let docs = self.documents.max(1) as f32;
         let largest_idf = (1.0 + (docs - 1.0 + 0.5) / 1.5).ln().max(0.0);

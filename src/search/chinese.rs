@@ -67,11 +67,6 @@ impl Saturation {
         let along = ((average_length.max(1.0).ln() - short) / (long - short)).clamp(0.0, 1.0);
         Params { k1: self.short_k1 + (self.long_k1 - self.short_k1) * along, b: self.b }
     }
-
-    /// The largest k1 of any index.
-    pub fn largest_k1(&self) -> Score {
-        self.short_k1.max(self.long_k1)
-    }
 }
 
 /// One piece of evidence and its weight.
@@ -839,6 +834,5 @@ mod tests {
             previous = k1(average);
         }
         assert_eq!(saturation.params_at(500.0).b, 0.5);
-        assert_eq!(saturation.largest_k1(), 1.2);
     }
 }
