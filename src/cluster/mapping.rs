@@ -160,7 +160,6 @@ pub(crate) fn create_body(layout: Layout, dictionary: Option<&StoredDictionary>)
     })
 }
 
-/// The mapping's `_meta`: the stamp, and the user dictionary when there is one.
 /// The Chinese evidence field's similarity: BM25 whose k1 follows the field's average length
 /// as the local ranking's does (`search::chinese::Saturation`), in Painless, since OpenSearch's
 /// `BM25` takes one k1 fixed when the index is made. Its idf is Lucene's (and tantivy's), and
@@ -184,6 +183,7 @@ fn chinese_similarity() -> Value {
     })
 }
 
+/// The mapping's `_meta`: the stamp, and the user dictionary when there is one.
 fn meta(dictionary: Option<&StoredDictionary>) -> Value {
     let mut meta = json!({"sou": ClusterStamp::current(dictionary.map(|d| d.text.as_str()))});
     if let Some(dictionary) = dictionary {
