@@ -332,10 +332,20 @@ fn rules() -> Rules {
 
 /// The Traditional characters: text without any converts to itself, so the conversion
 /// (~0.6 GB/s, and ~3 ms to set up) is skipped for the Simplified text that most Chinese
-/// corpora are. Every rule kept has one. Built from zhconv's tables (~1.3 ms).
+/// corpora are. Every rule kept has one. Shipped as a list (`data/zhconv/`) rather than
+/// derived from zhconv's tables at run time, which took 1.4–1.7 ms of every query process
+/// that normalized a Chinese text, most of a cold Chinese query's 8 ms; a test checks that the
+/// list is what the tables give ([`derived_conversion_triggers`]).
 static CONVERSION_TRIGGERS: std::sync::LazyLock<CharSet> = std::sync::LazyLock::new(|| {
-    CharSet::new(RULES.kept.iter().filter(|(from, _)| from.chars().count() == 1).flat_map(|(f, _)| f.chars()))
+    CharSet::new(include_str!("../../data/zhconv/traditional.txt").chars().filter(|c| !c.is_whitespace()))
 });
+
+/// The trigger characters as zhconv's tables give them: the `from` side of every one-character
+/// rule kept.
+#[cfg(test)]
+fn derived_conversion_triggers() -> std::collections::BTreeSet<char> {
+    RULES.kept.iter().filter(|(from, _)| from.chars().count() == 1).flat_map(|(f, _)| f.chars()).collect()
+}
 
 /// The one-character rules: each Traditional character's Simplified form on its own.
 static SIMPLIFIED_CHARS: std::sync::LazyLock<std::collections::HashMap<char, char>> = std::sync::LazyLock::new(|| {
@@ -459,6 +469,30 @@ pub fn readings_from(c: char, rest: &str, mut emit: impl FnMut(usize, char)) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shipped list (see `CONVERSION_TRIGGERS`), 64 characters a line.
+    fn trigger_list(chars: &std::collections::BTreeSet<char>) -> String {
+        let chars: Vec<char> = chars.iter().copied().collect();
+        chars.chunks(64).map(|line| line.iter().collect::<String>() + "\n").collect()
+    }
+
+    /// With `SOU_WRITE_TRIGGERS` set (after a zhconv upgrade) the list is written first.
+    #[test]
+    fn the_shipped_conversion_triggers_are_what_zhconvs_tables_give() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/zhconv/traditional.txt");
+        let expected = trigger_list(&derived_conversion_triggers());
+        if std::env::var_os("SOU_WRITE_TRIGGERS").is_some() {
+            std::fs::write(path, &expected).unwrap();
+        }
+        assert!(
+            std::fs::read_to_string(path).unwrap() == expected,
+            "data/zhconv/traditional.txt is stale (zhconv changed?): regenerate it with \
+             `SOU_WRITE_TRIGGERS=1 cargo test the_shipped_conversion_triggers`"
+        );
+        // What the index reads is what the file holds.
+        let set = &*CONVERSION_TRIGGERS;
+        assert!(derived_conversion_triggers().iter().all(|&c| set.contains(c)));
+    }
 
     #[test]
     fn shared_characters_come_from_the_table_and_zhconv_leaves_them() {
