@@ -398,8 +398,9 @@ static SHARED_CHARS: std::sync::LazyLock<rustc_hash::FxHashMap<char, char>> = st
 /// The Simplified reading of a character that Simplified text also uses as it is (see
 /// `SHARED_CHARS`): 於 → 于, 乾 → 干, 徵 → 征.
 pub fn shared_reading(c: char) -> Option<char> {
-    // All are Han; most characters are ruled out without touching the table.
-    if !is_han(c) {
+    // All are Han and reading triggers; most characters are ruled out without the table, which
+    // is only read in when a query or text holds one of them.
+    if !is_han(c) || !is_reading_trigger(c) {
         return None;
     }
     SHARED_CHARS.get(&c).copied()
@@ -421,9 +422,19 @@ static PHRASE_READINGS: std::sync::LazyLock<PhrasesByFirst> = std::sync::LazyLoc
 });
 
 /// The characters second readings can start at ([`is_reading_trigger`]): shared characters and
-/// first characters of phrase rules kept as readings, as a bitmap.
-static READING_TRIGGERS: std::sync::LazyLock<CharSet> =
-    std::sync::LazyLock::new(|| CharSet::new(SHARED_CHARS.keys().chain(PHRASE_READINGS.keys()).copied()));
+/// first characters of phrase rules kept as readings, as a bitmap. Shipped as a list like
+/// [`CONVERSION_TRIGGERS`], for the same reason: every Chinese query asks it of its characters,
+/// and deriving it builds zhconv's rules (1.4–1.7 ms); a test checks the list
+/// ([`derived_reading_triggers`]).
+static READING_TRIGGERS: std::sync::LazyLock<CharSet> = std::sync::LazyLock::new(|| {
+    CharSet::new(include_str!("../../data/zhconv/reading-triggers.txt").chars().filter(|c| !c.is_whitespace()))
+});
+
+/// The reading triggers as the tables give them.
+#[cfg(test)]
+fn derived_reading_triggers() -> std::collections::BTreeSet<char> {
+    SHARED_CHARS.keys().chain(PHRASE_READINGS.keys()).copied().collect()
+}
 
 /// Phrase rules (`from`, `to`, as characters) by the first character of `from`.
 type PhrasesByFirst = rustc_hash::FxHashMap<char, Vec<(Vec<char>, Vec<char>)>>;
@@ -476,22 +487,31 @@ mod tests {
         chars.chunks(64).map(|line| line.iter().collect::<String>() + "\n").collect()
     }
 
-    /// With `SOU_WRITE_TRIGGERS` set (after a zhconv upgrade) the list is written first.
-    #[test]
-    fn the_shipped_conversion_triggers_are_what_zhconvs_tables_give() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/data/zhconv/traditional.txt");
-        let expected = trigger_list(&derived_conversion_triggers());
+    /// `data/zhconv/NAME` holds `expected`; with `SOU_WRITE_TRIGGERS` set (after a zhconv or
+    /// table upgrade) it is written first.
+    fn check_shipped_list(name: &str, expected: &std::collections::BTreeSet<char>, shipped: &CharSet) {
+        let path = format!("{}/data/zhconv/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = trigger_list(expected);
         if std::env::var_os("SOU_WRITE_TRIGGERS").is_some() {
-            std::fs::write(path, &expected).unwrap();
+            std::fs::write(&path, &text).unwrap();
         }
         assert!(
-            std::fs::read_to_string(path).unwrap() == expected,
-            "data/zhconv/traditional.txt is stale (zhconv changed?): regenerate it with \
-             `SOU_WRITE_TRIGGERS=1 cargo test the_shipped_conversion_triggers`"
+            std::fs::read_to_string(&path).unwrap() == text,
+            "{path} is stale (zhconv or the table changed?): regenerate it with \
+             `SOU_WRITE_TRIGGERS=1 cargo test the_shipped_`"
         );
-        // What the index reads is what the file holds.
-        let set = &*CONVERSION_TRIGGERS;
-        assert!(derived_conversion_triggers().iter().all(|&c| set.contains(c)));
+        // What the code reads is what the file holds.
+        assert!(expected.iter().all(|&c| shipped.contains(c)));
+    }
+
+    #[test]
+    fn the_shipped_conversion_triggers_are_what_zhconvs_tables_give() {
+        check_shipped_list("traditional.txt", &derived_conversion_triggers(), &CONVERSION_TRIGGERS);
+    }
+
+    #[test]
+    fn the_shipped_reading_triggers_are_what_the_tables_give() {
+        check_shipped_list("reading-triggers.txt", &derived_reading_triggers(), &READING_TRIGGERS);
     }
 
     #[test]
