@@ -168,9 +168,13 @@ fn chinese_similarity() -> Value {
     let crate::search::plan::Saturation { short_k1, long_k1, short_length, long_length, b } =
         crate::search::CHINESE_BM25;
     let weight = "return query.boost * Math.log(1.0 + (field.docCount - term.docFreq + 0.5) / (term.docFreq + 0.5));";
+    // The script runs for every document a term is in: the logarithms of the two lengths are
+    // written in as numbers rather than computed there each time.
+    let short = f64::from(short_length).ln();
+    let span = f64::from(long_length).ln() - short;
     let score = format!(
         "double avg = Math.max(1.0, (double) field.sumTotalTermFreq / field.docCount); \
-         double along = (Math.log(avg) - Math.log({short_length:?})) / (Math.log({long_length:?}) - Math.log({short_length:?})); \
+         double along = (Math.log(avg) - {short:?}) / {span:?}; \
          double k1 = {short_k1:?} + ({long_k1:?} - {short_k1:?}) * Math.min(1.0, Math.max(0.0, along)); \
          double norm = k1 * (1.0 - {b:?} + {b:?} * doc.length / avg); \
          return weight * (k1 + 1.0) * doc.freq / (doc.freq + norm);"
