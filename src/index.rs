@@ -556,6 +556,28 @@ impl Index {
         Ok(DocWriter::new(writer, memory / 4))
     }
 
+    /// Waits for the writer's merges, then merges the segments left far smaller than the
+    /// largest into one: the segments of a run's last commits, too few for the merge policy
+    /// (which merges eight of a size), would otherwise stay, each one more term dictionary for
+    /// every query to open and search. Skipped if another writer took the index meanwhile.
+    pub(crate) fn settle(&self, writer: DocWriter) -> Result<()> {
+        writer.inner.wait_merging_threads()?;
+        let small = small_segments(&self.inner.searchable_segment_metas()?);
+        if small.len() < 2 {
+            return Ok(());
+        }
+        let writer = match self.writer() {
+            Ok(writer) => writer,
+            Err(Error::Locked(_)) => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let mut inner = writer.inner;
+        inner.merge(&small).wait()?;
+        inner.wait_merging_threads()?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
     /// Commits with the version stamp and the sync state as payload (`None`: the state of the
     /// last commit, unchanged) and makes the commit visible.
     pub(crate) fn commit(&self, writer: &mut DocWriter, state: Option<&SyncState>) -> Result<()> {
@@ -751,9 +773,18 @@ impl Batch<'_> {
     pub fn finish(mut self) -> Result<()> {
         self.commit()?;
         let writer = self.writer.take().expect("present until finish");
-        writer.inner.wait_merging_threads()?;
-        Ok(())
+        self.index.settle(writer)
     }
+}
+
+/// Segments with fewer than this fraction of the largest segment's documents are merged when
+/// a writing run ends (see [`Index::settle`]).
+const SMALL_SEGMENT_FRACTION: u32 = 4;
+
+/// The segments a settled index merges: those under a quarter of the largest one's documents.
+fn small_segments(metas: &[tantivy::index::SegmentMeta]) -> Vec<tantivy::index::SegmentId> {
+    let largest = metas.iter().map(|m| m.num_docs()).max().unwrap_or(0);
+    metas.iter().filter(|m| m.num_docs() < largest / SMALL_SEGMENT_FRACTION).map(|m| m.id()).collect()
 }
 
 /// An index being rebuilt aside (see [`Index::rebuild`]): fill [`Rebuild::index`], then

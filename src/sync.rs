@@ -254,7 +254,7 @@ impl Index {
         }
         let Run { writer, mut report, .. } = run;
         // Return with the index settled, no merge left running in the background.
-        writer.inner.wait_merging_threads()?;
+        self.settle(writer)?;
         report.total_documents = self.num_docs();
         report.elapsed = started.elapsed();
         Ok(report)
