@@ -556,28 +556,6 @@ impl Index {
         Ok(DocWriter::new(writer, memory / 4))
     }
 
-    /// Waits for the writer's merges, then merges the segments left far smaller than the
-    /// largest into one: the segments of a run's last commits, too few for the merge policy
-    /// (which merges eight of a size), would otherwise stay, each one more term dictionary for
-    /// every query to open and search. Skipped if another writer took the index meanwhile.
-    pub(crate) fn settle(&self, writer: DocWriter) -> Result<()> {
-        writer.inner.wait_merging_threads()?;
-        let small = small_segments(&self.inner.searchable_segment_metas()?);
-        if small.len() < 2 {
-            return Ok(());
-        }
-        let writer = match self.writer() {
-            Ok(writer) => writer,
-            Err(Error::Locked(_)) => return Ok(()),
-            Err(e) => return Err(e),
-        };
-        let mut inner = writer.inner;
-        inner.merge(&small).wait()?;
-        inner.wait_merging_threads()?;
-        self.reader.reload()?;
-        Ok(())
-    }
-
     /// Commits with the version stamp and the sync state as payload (`None`: the state of the
     /// last commit, unchanged) and makes the commit visible.
     pub(crate) fn commit(&self, writer: &mut DocWriter, state: Option<&SyncState>) -> Result<()> {
@@ -586,7 +564,7 @@ impl Index {
             None => self.sync_state()?,
         };
         let payload = Payload { stamp: self.stamp.clone(), state };
-        let mut prepared = writer.prepare_commit()?;
+        let mut prepared = writer.inner.prepare_commit()?;
         prepared.set_payload(&serde_json::to_string(&payload).expect("payload serializes"));
         prepared.commit()?;
         self.reader.reload()?;
@@ -731,26 +709,23 @@ impl std::fmt::Debug for Batch<'_> {
 }
 
 impl Batch<'_> {
-    fn writer(&mut self) -> &mut DocWriter {
-        self.writer.as_mut().expect("present until finish")
+    fn writer(&self) -> &DocWriter {
+        self.writer.as_ref().expect("present until finish")
     }
 
     /// Adds a document, replacing any document with its id (committed or in this batch).
     pub fn add(&mut self, doc: Document) -> Result<()> {
         if self.ids.may_exist_then_note(&doc.id) {
-            let term = Term::from_field_text(self.index.fields.id, &doc.id);
-            self.writer().delete_term(term);
+            self.writer().delete_term(Term::from_field_text(self.index.fields.id, &doc.id));
         }
-        let tantivy_doc = self.index.to_tantivy(&doc, 0, 0);
-        self.writer().add(tantivy_doc, doc.size())?;
+        self.writer().add(self.index.to_tantivy(&doc, 0, 0), doc.size())?;
         self.pending += 1;
         Ok(())
     }
 
     /// Deletes the document with this id, if there is one.
     pub fn delete(&mut self, id: &str) {
-        let term = Term::from_field_text(self.index.fields.id, id);
-        self.writer().delete_term(term);
+        self.writer().delete_term(Term::from_field_text(self.index.fields.id, id));
         self.pending += 1;
     }
 
@@ -773,18 +748,9 @@ impl Batch<'_> {
     pub fn finish(mut self) -> Result<()> {
         self.commit()?;
         let writer = self.writer.take().expect("present until finish");
-        self.index.settle(writer)
+        writer.inner.wait_merging_threads()?;
+        Ok(())
     }
-}
-
-/// Segments with fewer than this fraction of the largest segment's documents are merged when
-/// a writing run ends (see [`Index::settle`]).
-const SMALL_SEGMENT_FRACTION: u32 = 4;
-
-/// The segments a settled index merges: those under a quarter of the largest one's documents.
-fn small_segments(metas: &[tantivy::index::SegmentMeta]) -> Vec<tantivy::index::SegmentId> {
-    let largest = metas.iter().map(|m| m.num_docs()).max().unwrap_or(0);
-    metas.iter().filter(|m| m.num_docs() < largest / SMALL_SEGMENT_FRACTION).map(|m| m.id()).collect()
 }
 
 /// An index being rebuilt aside (see [`Index::rebuild`]): fill [`Rebuild::index`], then

@@ -247,14 +247,14 @@ impl Index {
             // Drop what was not committed (the writer waits for its threads), then the files
             // it left behind.
             let Run { mut writer, .. } = run;
-            let _ = writer.rollback();
+            let _ = writer.inner.rollback();
             drop(writer);
             let _ = self.remove_unreferenced_files();
             return Err(e);
         }
         let Run { writer, mut report, .. } = run;
         // Return with the index settled, no merge left running in the background.
-        self.settle(writer)?;
+        writer.inner.wait_merging_threads()?;
         report.total_documents = self.num_docs();
         report.elapsed = started.elapsed();
         Ok(report)

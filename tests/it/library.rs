@@ -206,27 +206,3 @@ fn a_batch_after_a_batch_is_not_refused_while_other_threads_start_processes() {
     });
     assert_eq!(index.num_docs(), 100);
 }
-
-#[test]
-fn a_run_ends_with_its_small_last_segments_merged_into_one() {
-    let dir = tempfile::tempdir().unwrap();
-    let corpus = dir.path().join("corpus");
-    std::fs::create_dir(&corpus).unwrap();
-    // One file of many documents, then small files, with a commit after every file: six
-    // segments, too few of one size for the merge policy (which merges eight).
-    let big: Vec<String> =
-        (0..400).map(|i| format!(r#"{{"id":"big{i}","title":"t","text":"法律文书第{i}号"}}"#)).collect();
-    std::fs::write(corpus.join("a-big.json"), format!("[{}]", big.join(","))).unwrap();
-    for i in 0..5 {
-        std::fs::write(corpus.join(format!("small{i}.txt")), format!("小文件{i}")).unwrap();
-    }
-    let options = sou::OpenOptions { threads: Some(1), ..Default::default() };
-    let index = Index::create_with(dir.path().join("i"), options).unwrap();
-    let sync = sou::SyncOptions { commit_every_bytes: 1, ..Default::default() };
-    let report = index.sync(&[corpus], &sync, &sou::NoProgress).unwrap();
-    assert_eq!(report.added, 6);
-    // The five one-document segments are merged; the big one stays as it was.
-    assert_eq!(index.stats().unwrap().segments, 2);
-    assert_eq!(index.num_docs(), 405);
-    assert_eq!(index.search(&Query::new("小文件")).unwrap().total, 5);
-}
