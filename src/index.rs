@@ -577,10 +577,28 @@ impl Index {
         Ok(payload.and_then(|p| serde_json::from_str::<Payload>(&p).ok()).map(|p| p.state).unwrap_or_default())
     }
 
-    /// The tantivy document for `doc`, read from a file with this fingerprint at this record.
-    pub(crate) fn to_tantivy(&self, doc: &Document, fingerprint: u64, record: u64) -> TantivyDocument {
+    /// The tantivy document for `doc`, read from a file with this fingerprint at this record,
+    /// and the bytes it holds in memory (what the writer's queue counts: a document's text
+    /// alone undercounted it, its Chinese text being held three times, for three fields).
+    pub(crate) fn to_tantivy(&self, doc: &Document, fingerprint: u64, record: u64) -> (TantivyDocument, usize) {
         let f = &self.fields;
-        let mut out = TantivyDocument::new();
+        let values = schema::TextValues::of(doc);
+        let pairs = f.pairs.map(|pairs| (pairs, &values.grams));
+        let texts: Vec<(tantivy::schema::Field, &str)> = [(f.title, values.title)]
+            .into_iter()
+            .chain(values.source.map(|source| (f.source, source)))
+            .chain(
+                [(f.zh, &values.zh), (f.en, &values.en), (f.latin, &values.latin), (f.grams, &values.grams)]
+                    .into_iter()
+                    .chain(pairs)
+                    .flat_map(|(field, texts)| texts.iter().map(move |text| (field, *text))),
+            )
+            .collect();
+        // Every value is its bytes plus a type and a length (at most 16 bytes). Sized up front,
+        // a short document does not hold tantivy's default 1 KB, nor a long one grow by copies.
+        let text_bytes: usize = texts.iter().map(|(_, text)| text.len() + 16).sum();
+        let capacity = doc.id.len() + doc.path.len() + text_bytes + 5 * 16;
+        let mut out = TantivyDocument::with_capacity(capacity);
         out.add_text(f.id, &doc.id);
         out.add_text(f.path, &doc.path);
         out.add_u64(f.fingerprint, fingerprint);
@@ -588,21 +606,12 @@ impl Index {
         if let Some(date) = doc.date {
             out.add_i64(f.date, date.days_since_epoch());
         }
-        let values = schema::TextValues::of(doc);
-        out.add_text(f.title, values.title);
-        if let Some(source) = values.source {
-            out.add_text(f.source, source);
+        for (field, text) in texts {
+            out.add_text(field, text);
         }
-        let pairs = f.pairs.map(|pairs| (pairs, &values.grams));
-        let fields = [(f.zh, &values.zh), (f.en, &values.en), (f.latin, &values.latin), (f.grams, &values.grams)]
-            .into_iter()
-            .chain(pairs);
-        for (field, texts) in fields {
-            for text in texts {
-                out.add_text(field, text);
-            }
-        }
-        out
+        // Each value also has an entry in the document's value list, the document a few words.
+        let bytes = capacity + out.len() * 8 + 64;
+        (out, bytes)
     }
 
     /// Adds (or replaces, by id) documents, commits and waits for segment merges to finish.
@@ -718,7 +727,8 @@ impl Batch<'_> {
         if self.ids.may_exist_then_note(&doc.id) {
             self.writer().delete_term(Term::from_field_text(self.index.fields.id, &doc.id));
         }
-        self.writer().add(self.index.to_tantivy(&doc, 0, 0), doc.size())?;
+        let (tantivy_doc, bytes) = self.index.to_tantivy(&doc, 0, 0);
+        self.writer().add(tantivy_doc, bytes)?;
         self.pending += 1;
         Ok(())
     }
@@ -902,4 +912,21 @@ fn segmenter_for(dict: Option<&str>, path: &Path) -> Result<Segmenter> {
 fn index_settings() -> IndexSettings {
     let zstd = tantivy::store::ZstdCompressor { compression_level: Some(1) };
     IndexSettings { docstore_compression: tantivy::store::Compressor::Zstd(zstd), ..IndexSettings::default() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_writer_queue_counts_every_copy_of_a_documents_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = Index::create(dir.path().join("i")).unwrap();
+        let text = "中国法医科学研究院发布报告".repeat(100);
+        let doc = Document::new("a", "t").with_text(&text);
+        let (_, bytes) = index.to_tantivy(&doc, 0, 0);
+        // The Chinese text is held for the zh, latin and character fields.
+        assert!(bytes >= 3 * text.len(), "{bytes} bytes counted for 3 x {}", text.len());
+        assert!(bytes < 4 * text.len(), "{bytes} bytes counted for 3 x {}", text.len());
+    }
 }

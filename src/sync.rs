@@ -523,8 +523,8 @@ impl Run<'_> {
                 return self.maybe_commit_inside(file, record);
             }
         }
-        let tantivy_doc = self.index.to_tantivy(&doc, file.fingerprint, record.number);
-        if let Err(e) = self.writer.add(tantivy_doc, doc.size()) {
+        let (tantivy_doc, bytes) = self.index.to_tantivy(&doc, file.fingerprint, record.number);
+        if let Err(e) = self.writer.add(tantivy_doc, bytes) {
             return self.fail(e.into());
         }
         *count += 1;
