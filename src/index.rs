@@ -583,20 +583,22 @@ impl Index {
     pub(crate) fn to_tantivy(&self, doc: &Document, fingerprint: u64, record: u64) -> (TantivyDocument, usize) {
         let f = &self.fields;
         let values = schema::TextValues::of(doc);
+        let single = [Some((f.title, values.title)), values.source.map(|source| (f.source, source))];
         let pairs = f.pairs.map(|pairs| (pairs, &values.grams));
-        let texts: Vec<(tantivy::schema::Field, &str)> = [(f.title, values.title)]
+        let lists = [(f.zh, &values.zh), (f.en, &values.en), (f.latin, &values.latin), (f.grams, &values.grams)]
             .into_iter()
-            .chain(values.source.map(|source| (f.source, source)))
-            .chain(
-                [(f.zh, &values.zh), (f.en, &values.en), (f.latin, &values.latin), (f.grams, &values.grams)]
-                    .into_iter()
-                    .chain(pairs)
-                    .flat_map(|(field, texts)| texts.iter().map(move |text| (field, *text))),
-            )
-            .collect();
-        // Every value is its bytes plus a type and a length (at most 16 bytes). Sized up front,
-        // a short document does not hold tantivy's default 1 KB, nor a long one grow by copies.
-        let text_bytes: usize = texts.iter().map(|(_, text)| text.len() + 16).sum();
+            .chain(pairs);
+        // Every text value in order, walked twice: to size the document, then to fill it.
+        let texts = || {
+            single
+                .into_iter()
+                .flatten()
+                .chain(lists.clone().flat_map(|(field, texts)| texts.iter().map(move |text| (field, *text))))
+        };
+        // Every value is its bytes plus a type and a length (at most 16 bytes); id, path and
+        // the three numbers besides. Sized up front, a short document does not hold tantivy's
+        // default 1 KB, nor a long one grow by copies.
+        let text_bytes: usize = texts().map(|(_, text)| text.len() + 16).sum();
         let capacity = doc.id.len() + doc.path.len() + text_bytes + 5 * 16;
         let mut out = TantivyDocument::with_capacity(capacity);
         out.add_text(f.id, &doc.id);
@@ -606,7 +608,7 @@ impl Index {
         if let Some(date) = doc.date {
             out.add_i64(f.date, date.days_since_epoch());
         }
-        for (field, text) in texts {
+        for (field, text) in texts() {
             out.add_text(field, text);
         }
         // Each value also has an entry in the document's value list, the document a few words.
