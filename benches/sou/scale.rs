@@ -534,7 +534,8 @@ fn draw(figures: &[SizeFigures], path: &Path) {
     let (left, right) = root.split_horizontally(760);
     let (min_mb, max_mb) = (figures[0].mb, figures[figures.len() - 1].mb);
     let all_ms = figures.iter().flat_map(|f| f.queries.iter().map(|q| q.warm.0));
-    let max_ms = all_ms.fold(1.0f64, f64::max) * 1.5;
+    // Room above the highest line for the legend, drawn top left, so it hides no point.
+    let max_ms = all_ms.fold(1.0f64, f64::max) * 40.0;
     let mut chart = ChartBuilder::on(&left)
         .caption("warm query p50 (ms) against input size (MB)", ("sans-serif", 20))
         .margin(12)
@@ -554,7 +555,13 @@ fn draw(figures: &[SizeFigures], path: &Path) {
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], color.stroke_width(2)));
         chart.draw_series(points.iter().map(|&p| Circle::new(p, 3, color.filled()))).unwrap();
     }
-    chart.configure_series_labels().background_style(WHITE.mix(0.8)).border_style(BLACK).draw().unwrap();
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .unwrap();
     let rates: Vec<(f64, f64)> = figures
         .iter()
         .filter(|f| f.index.wall > Duration::ZERO)
