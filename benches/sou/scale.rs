@@ -151,6 +151,9 @@ fn build_mix(pool: &[(String, String, String)], size_mb: u64) -> PathBuf {
 #[derive(Default)]
 struct IndexRun {
     wall: Duration,
+    /// User + system CPU of the whole process: steadier than wall time on a machine whose
+    /// speed drifts, and what two cores at full use divide by two.
+    cpu: Duration,
     peak_anon: u64,
     peak_rss: u64,
 }
@@ -173,8 +176,9 @@ impl SavedRuns {
     }
 
     fn save(index: &Path, run: &IndexRun, low_memory: Option<&IndexRun>, append: Option<Duration>) {
-        let line =
-            |name: &str, r: &IndexRun| format!("{name} {} {} {}\n", r.wall.as_secs_f64(), r.peak_anon, r.peak_rss);
+        let line = |name: &str, r: &IndexRun| {
+            format!("{name} {} {} {} {}\n", r.wall.as_secs_f64(), r.peak_anon, r.peak_rss, r.cpu.as_secs_f64())
+        };
         let mut text = line("default", run);
         text += &low_memory.map(|r| line("low-memory", r)).unwrap_or_default();
         text += &append.map(|d| format!("append {}\n", d.as_secs_f64())).unwrap_or_default();
@@ -189,7 +193,8 @@ impl SavedRuns {
             let fields: Vec<&str> = line.split(' ').collect();
             let secs = |i: usize| Duration::from_secs_f64(fields.get(i).and_then(|f| f.parse().ok()).unwrap_or(0.0));
             let bytes = |i: usize| fields.get(i).and_then(|f| f.parse().ok()).unwrap_or(0);
-            let run = || IndexRun { wall: secs(1), peak_anon: bytes(2), peak_rss: bytes(3) };
+            // Figures saved before the CPU was measured have no fifth field: 0 then.
+            let run = || IndexRun { wall: secs(1), cpu: secs(4), peak_anon: bytes(2), peak_rss: bytes(3) };
             match fields[0] {
                 "default" => saved.index = run(),
                 "low-memory" => saved.low_memory = Some(run()),
@@ -211,6 +216,18 @@ fn rss_of(pid: u32) -> Option<(u64, u64)> {
     Some((field("RssAnon:")?, field("VmRSS:")?))
 }
 
+/// User + system CPU a process has used so far, all its threads, from `/proc/PID/stat`: still
+/// readable once it has exited and until it is reaped, so the last reading before `try_wait`
+/// reaps it misses at most one polling interval.
+fn cpu_of(pid: u32) -> Option<Duration> {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces: utime and
+    // stime are the 12th and 13th, in clock ticks (100 per second on Linux).
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace().skip(11);
+    let ticks: u64 = fields.next()?.parse::<u64>().ok()? + fields.next()?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
 /// Runs `sou index` to completion, sampling its memory every 20 ms.
 fn run_index(args: &[&str], index: &Path, input: &Path) -> IndexRun {
     let started = Instant::now();
@@ -230,12 +247,13 @@ fn run_index(args: &[&str], index: &Path, input: &Path) -> IndexRun {
         let _ = BufReader::new(stderr).read_to_string(&mut text);
         text
     });
-    let (mut peak_anon, mut peak_rss) = (0, 0);
+    let (mut peak_anon, mut peak_rss, mut cpu) = (0, 0, Duration::ZERO);
     let status = loop {
         if let Some((anon, rss)) = rss_of(child.id()) {
             peak_anon = peak_anon.max(anon);
             peak_rss = peak_rss.max(rss);
         }
+        cpu = cpu_of(child.id()).unwrap_or(cpu);
         if let Some(status) = child.try_wait().unwrap() {
             break status;
         }
@@ -244,7 +262,7 @@ fn run_index(args: &[&str], index: &Path, input: &Path) -> IndexRun {
     let wall = started.elapsed();
     let errors = errors.join().unwrap();
     assert!(status.code().is_some_and(|c| c <= 1), "sou index failed: {errors}");
-    IndexRun { wall, peak_anon, peak_rss }
+    IndexRun { wall, cpu, peak_anon, peak_rss }
 }
 
 /// The index's segments and documents, as `sou stats` counts them.
@@ -420,15 +438,18 @@ pub fn scale_section(data: &Path) {
 
 fn print_tables(figures: &[SizeFigures]) {
     println!("\n### Scale: indexing (`sou index --threads 2`, default `--memory-mb 256`)\n");
-    println!("| input MB | docs | wall s | MB/s | peak anon MB | peak RSS MB | index MB | index/input | segments |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| input MB | docs | wall s | MB/s | CPU s | peak anon MB | peak RSS MB | index MB | index/input | segments |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for f in figures {
         let secs = f.index.wall.as_secs_f64();
         println!(
-            "| {:.0} | {} | {secs:.1} | {:.1} | {:.0} | {:.0} | {:.0} | {:.2} | {} |",
+            "| {:.0} | {} | {secs:.1} | {:.1} | {:.1} | {:.0} | {:.0} | {:.0} | {:.2} | {} |",
             f.mb,
             f.docs,
             f.mb / secs,
+            f.index.cpu.as_secs_f64(),
             mb(f.index.peak_anon),
             mb(f.index.peak_rss),
             mb(f.index_bytes),
@@ -439,9 +460,10 @@ fn print_tables(figures: &[SizeFigures]) {
     for f in figures {
         if let Some(low) = &f.low_memory {
             println!(
-                "\nAt `--memory-mb 64`, {:.0} MB: {:.1} s, peak anon {:.0} MB, peak RSS {:.0} MB.",
+                "\nAt `--memory-mb 64`, {:.0} MB: {:.1} s ({:.1} CPU s), peak anon {:.0} MB, peak RSS {:.0} MB.",
                 f.mb,
                 low.wall.as_secs_f64(),
+                low.cpu.as_secs_f64(),
                 mb(low.peak_anon),
                 mb(low.peak_rss)
             );
@@ -482,6 +504,7 @@ fn print_tables(figures: &[SizeFigures]) {
         println!("|---|---:|---:|---:|");
         let line = |name: &str, a: f64, b: f64| println!("| {name} | {a:.2} | {b:.2} | {:.1}× |", b / a);
         line("indexing s", first.index.wall.as_secs_f64(), last.index.wall.as_secs_f64());
+        line("indexing CPU s", first.index.cpu.as_secs_f64(), last.index.cpu.as_secs_f64());
         line("peak anon MB", mb(first.index.peak_anon), mb(last.index.peak_anon));
         line("index MB", mb(first.index_bytes), mb(last.index_bytes));
         for (a, b) in first.queries.iter().zip(&last.queries) {
