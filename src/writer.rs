@@ -17,6 +17,10 @@ struct Gauge {
 }
 
 impl Gauge {
+    fn new(limit: usize) -> Self {
+        Gauge { in_flight: Mutex::new(0), drained: Condvar::new(), limit }
+    }
+
     /// Waits until `bytes` more fit under the limit (a document larger than the limit waits
     /// for an empty queue), then counts them.
     fn acquire(&self, bytes: usize) {
@@ -65,8 +69,7 @@ pub(crate) struct DocWriter {
 impl DocWriter {
     /// Wraps a writer; at most `limit` bytes of documents wait in its queue.
     pub(crate) fn new(inner: IndexWriter<TrackedDoc>, limit: usize) -> Self {
-        let gauge = Arc::new(Gauge { in_flight: Mutex::new(0), drained: Condvar::new(), limit });
-        DocWriter { inner, gauge }
+        DocWriter { inner, gauge: Arc::new(Gauge::new(limit)) }
     }
 
     /// Queues a document, waiting first if too many bytes are queued.
@@ -88,7 +91,7 @@ mod tests {
 
     #[test]
     fn acquire_waits_for_release() {
-        let gauge = Arc::new(Gauge { in_flight: Mutex::new(0), drained: Condvar::new(), limit: 10 });
+        let gauge = Arc::new(Gauge::new(10));
         gauge.acquire(8);
         let done = Arc::new(AtomicUsize::new(0));
         let (g, d) = (Arc::clone(&gauge), Arc::clone(&done));
